@@ -1,0 +1,3 @@
+from mmexec.cli import main
+
+main()

@@ -1,0 +1,133 @@
+"""The settings base class: pydantic-settings with flags > env > TOML table > defaults, and value origins."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from mmexec.config.files import ConfigFile
+from mmexec.errors import ConfigError
+
+_ACTIVE_FILE: ContextVar[ConfigFile | None] = ContextVar("mmexec_config_file", default=None)
+
+
+class _TomlTableSource(PydanticBaseSettingsSource):
+    """Values of one ``[table]`` of the already-parsed config file."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        config_file = _ACTIVE_FILE.get()
+        if config_file is None:
+            return {}
+        table: str = getattr(self.settings_cls, "table", "")
+        return dict(config_file.table(table))
+
+
+class TableSettings(BaseSettings):
+    """One command's settings; subclasses set ``table`` and ``model_config['env_prefix']``."""
+
+    table: ClassVar[str] = ""
+
+    model_config = SettingsConfigDict(extra="forbid", case_sensitive=False, validate_default=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First source wins: flags (init kwargs) > environment > TOML table > field defaults.
+        return (init_settings, env_settings, _TomlTableSource(settings_cls))
+
+    @classmethod
+    def env_name(cls, key: str) -> str:
+        return f"{cls.model_config.get('env_prefix', '')}{key}".upper()
+
+    @classmethod
+    def flag_name(cls, key: str) -> str:
+        return "--" + key.replace("_", "-")
+
+
+S = TypeVar("S", bound=TableSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded(Generic[S]):
+    """Validated settings plus, for every field, where its effective value came from."""
+
+    settings: S
+    origins: Mapping[str, str]
+    config_file: ConfigFile | None
+
+
+def _origins(
+    cls: type[TableSettings],
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    config_file: ConfigFile | None,
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Origin label and raw input value of every field (raw values name bad input in error messages)."""
+    table = config_file.table(cls.table) if config_file else {}
+    lowered_env = {k.upper(): v for k, v in env.items()}
+    origins: dict[str, str] = {}
+    raw: dict[str, Any] = {}
+    keys = list(cls.model_fields) + [k for k in table if k not in cls.model_fields]
+    for key in keys:
+        if key in flags:
+            origins[key], raw[key] = f"flag {cls.flag_name(key)}", flags[key]
+        elif cls.env_name(key) in lowered_env:
+            origins[key], raw[key] = f"env {cls.env_name(key)}", lowered_env[cls.env_name(key)]
+        elif key in table and config_file is not None:
+            origins[key], raw[key] = f"file {config_file.path} [{cls.table}]", table[key]
+        else:
+            origins[key] = "default"
+    return origins, raw
+
+
+def _describe(exc: ValidationError, origins: Mapping[str, str], raw: Mapping[str, Any], table: str) -> ConfigError:
+    err = exc.errors(include_url=False, include_input=False)[0]
+    loc = [str(p) for p in err.get("loc", ())]
+    key = loc[0] if loc else "?"
+    origin = origins.get(key, "default")
+    if err.get("type") == "extra_forbidden":
+        return ConfigError(f"unknown key {key!r} in [{table}]", source=origin)
+    message = str(err.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    if key in raw and not isinstance(raw[key], (dict, list)):
+        value = raw[key]
+        return ConfigError(f"invalid {key} {value!r}: {message}", source=origin)
+    detail = ".".join(loc)
+    return ConfigError(f"invalid {detail}: {message}", source=origin)
+
+
+def load_settings(
+    cls: type[S],
+    flags: Mapping[str, Any] | None = None,
+    config_file: ConfigFile | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Loaded[S]:
+    """Build ``cls`` from flags (``None`` values mean "not given"), env, the TOML table and defaults."""
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    environ = os.environ if env is None else env
+    origins, raw = _origins(cls, given, environ, config_file)
+    token = _ACTIVE_FILE.set(config_file)
+    try:
+        settings = cls(**given)
+    except ValidationError as exc:
+        raise _describe(exc, origins, raw, cls.table) from None
+    finally:
+        _ACTIVE_FILE.reset(token)
+    return Loaded(settings=settings, origins={k: v for k, v in origins.items() if k in cls.model_fields},
+                  config_file=config_file)

@@ -1,0 +1,48 @@
+"""Developer and CI sessions: `nox` runs lint, typecheck and tests (each in its own virtualenv, built with uv)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+# Only the package registry is reachable in CI: never let uv download an interpreter.
+UV_ENV = {"UV_PYTHON_DOWNLOADS": "never"}
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and import order."""
+    session.install("ruff>=0.6", env=UV_ENV)
+    session.run("ruff", "check", "mmexec", "tests", "examples", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".[dev]", env=UV_ENV)
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite with coverage of the engine, exchanges and the rest of the package."""
+    session.install("-e", ".[dev]", env=UV_ENV)
+    session.run(
+        "pytest",
+        "--cov=mmexec",
+        "--cov-report=term",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Performance figures (not part of CI): quotes/s, peak memory, CLI start-up."""
+    session.install("-e", ".", env=UV_ENV)
+    session.run("python", "benchmarks/bench_engine.py", *session.posargs)
