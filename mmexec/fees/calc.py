@@ -1,0 +1,232 @@
+"""Exact fee and rebate arithmetic: which schedule a symbol uses, the fees of one fill, and their sums.
+
+For a fill of notional ``qty * price``: a maker fill pays ``notional * maker_bps / 10000`` and earns
+``notional * maker_rebate_bps / 10000``; a taker fill pays ``notional * taker_bps / 10000`` and earns nothing.
+``net_cost = maker_fees + taker_fees - maker_rebates`` (negative when rebates exceed fees).
+
+Every operation runs in :data:`FEE_CONTEXT`: 160 significant digits with ``Inexact`` trapped, so a result
+is either exact or an error -- never silently rounded. The bounds on fills (:mod:`mmexec.fees.fills_io`) and
+on schedules (:mod:`mmexec.fees.schedule`) keep every realistic run far inside that precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
+from enum import StrEnum
+from typing import Any
+
+from mmexec.engine.models import FillEvent
+from mmexec.fees.schedule import FeeSchedule
+
+FEE_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+_BPS_PER_UNIT = Decimal(10_000)
+_ZERO = Decimal(0)
+
+
+class ScheduleSource(StrEnum):
+    """Why a symbol got its schedule: its own profile entry, the ``"*"`` entry, or the fallback schedule."""
+
+    SYMBOL = "symbol"
+    WILDCARD = "wildcard"
+    FALLBACK = "fallback"
+
+
+def match_schedule(
+    symbol: str, fee_schedule: FeeSchedule, profile_map: Mapping[str, FeeSchedule] | None
+) -> tuple[FeeSchedule, ScheduleSource]:
+    """The schedule for ``symbol``: exact profile entry > ``"*"`` > ``fee_schedule``, and which one it was."""
+    if profile_map:
+        exact = profile_map.get(symbol)
+        if exact is not None:
+            return exact, ScheduleSource.SYMBOL
+        wildcard = profile_map.get("*")
+        if wildcard is not None:
+            return wildcard, ScheduleSource.WILDCARD
+    return fee_schedule, ScheduleSource.FALLBACK
+
+
+def schedule_for(
+    symbol: str, fee_schedule: FeeSchedule, profile_map: Mapping[str, FeeSchedule] | None = None
+) -> FeeSchedule:
+    """The schedule for ``symbol``: exact profile entry > ``"*"`` > ``fee_schedule``."""
+    return match_schedule(symbol, fee_schedule, profile_map)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class FillFees:
+    """The money of one fill: its notional, the fee it pays and the rebate it earns."""
+
+    is_maker: bool
+    notional: Decimal
+    fee: Decimal
+    rebate: Decimal
+
+    @property
+    def net_cost(self) -> Decimal:
+        return FEE_CONTEXT.subtract(self.fee, self.rebate)
+
+
+def _bps_of(notional: Decimal, bps: Decimal) -> Decimal:
+    return FEE_CONTEXT.divide(FEE_CONTEXT.multiply(notional, bps), _BPS_PER_UNIT)
+
+
+def fill_fees(fill: FillEvent, schedule: FeeSchedule) -> FillFees:
+    """Fee and rebate of one fill under ``schedule`` (exact; raises ``decimal.Inexact`` rather than round)."""
+    notional = FEE_CONTEXT.multiply(fill.qty, fill.price)
+    if fill.is_maker:
+        return FillFees(True, notional, _bps_of(notional, schedule.maker_bps),
+                        _bps_of(notional, schedule.maker_rebate_bps))
+    return FillFees(False, notional, _bps_of(notional, schedule.taker_bps), _ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeTotals:
+    """Counts and sums over a set of fills (one symbol, or all of them)."""
+
+    fills: int = 0
+    maker_fills: int = 0
+    taker_fills: int = 0
+    maker_notional: Decimal = _ZERO
+    taker_notional: Decimal = _ZERO
+    maker_fees: Decimal = _ZERO
+    taker_fees: Decimal = _ZERO
+    maker_rebates: Decimal = _ZERO
+
+    @property
+    def fees(self) -> Decimal:
+        """Maker plus taker fees."""
+        return FEE_CONTEXT.add(self.maker_fees, self.taker_fees)
+
+    @property
+    def net_cost(self) -> Decimal:
+        """``maker_fees + taker_fees - maker_rebates``."""
+        return FEE_CONTEXT.subtract(self.fees, self.maker_rebates)
+
+    def __add__(self, other: FeeTotals) -> FeeTotals:
+        add = FEE_CONTEXT.add
+        return FeeTotals(
+            fills=self.fills + other.fills,
+            maker_fills=self.maker_fills + other.maker_fills,
+            taker_fills=self.taker_fills + other.taker_fills,
+            maker_notional=add(self.maker_notional, other.maker_notional),
+            taker_notional=add(self.taker_notional, other.taker_notional),
+            maker_fees=add(self.maker_fees, other.maker_fees),
+            taker_fees=add(self.taker_fees, other.taker_fees),
+            maker_rebates=add(self.maker_rebates, other.maker_rebates),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["net_cost"] = self.net_cost
+        return out
+
+
+class RunningTotals:
+    """The mutable accumulator behind :class:`FeeTotals` (one per symbol); it keeps sums, never fills."""
+
+    __slots__ = ("maker_fees", "maker_fills", "maker_notional", "maker_rebates", "schedule", "source",
+                 "taker_fees", "taker_fills", "taker_notional")
+
+    def __init__(self, schedule: FeeSchedule, source: ScheduleSource) -> None:
+        self.schedule = schedule
+        self.source = source
+        self.maker_fills = 0
+        self.taker_fills = 0
+        self.maker_notional = self.taker_notional = self.maker_fees = self.taker_fees = _ZERO
+        self.maker_rebates = _ZERO
+
+    def add(self, fill: FillEvent) -> FillFees:
+        money = fill_fees(fill, self.schedule)
+        add = FEE_CONTEXT.add
+        if money.is_maker:
+            self.maker_fills += 1
+            self.maker_notional = add(self.maker_notional, money.notional)
+            self.maker_fees = add(self.maker_fees, money.fee)
+            self.maker_rebates = add(self.maker_rebates, money.rebate)
+        else:
+            self.taker_fills += 1
+            self.taker_notional = add(self.taker_notional, money.notional)
+            self.taker_fees = add(self.taker_fees, money.fee)
+        return money
+
+    def freeze(self) -> FeeTotals:
+        return FeeTotals(
+            fills=self.maker_fills + self.taker_fills,
+            maker_fills=self.maker_fills,
+            taker_fills=self.taker_fills,
+            maker_notional=self.maker_notional,
+            taker_notional=self.taker_notional,
+            maker_fees=self.maker_fees,
+            taker_fees=self.taker_fees,
+            maker_rebates=self.maker_rebates,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolFees:
+    """One symbol's totals and the schedule that priced them."""
+
+    symbol: str
+    schedule: FeeSchedule
+    source: ScheduleSource
+    totals: FeeTotals
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.totals.to_dict(),
+            "schedule": self.schedule.to_dict(),
+            "schedule_source": self.source.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FeeReport:
+    """Per-symbol and total fees; :meth:`to_dict` is the run report's ``fees`` section."""
+
+    by_symbol: Mapping[str, SymbolFees]
+    total: FeeTotals
+    tier: str | None = None
+
+    @property
+    def maker_fees(self) -> Decimal:
+        return self.total.maker_fees
+
+    @property
+    def taker_fees(self) -> Decimal:
+        return self.total.taker_fees
+
+    @property
+    def maker_rebates(self) -> Decimal:
+        return self.total.maker_rebates
+
+    @property
+    def net_cost(self) -> Decimal:
+        return self.total.net_cost
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by_symbol": {sym: self.by_symbol[sym].to_dict() for sym in sorted(self.by_symbol)},
+            "total": self.total.to_dict(),
+            "tier": self.tier,
+        }
+
+
+def calc_fees_and_rebates(
+    fills: Iterable[FillEvent],
+    fee_schedule: FeeSchedule,
+    profile_map: Mapping[str, FeeSchedule] | None = None,
+    *,
+    tier: str | None = None,
+) -> FeeReport:
+    """Fees and rebates of ``fills``, per symbol and in total, each symbol priced by :func:`schedule_for`.
+
+    ``fills`` may be any iterable (a generator over a file streams); ``tier`` is only recorded in the report.
+    """
+    from mmexec.fees.ledger import FeeLedger
+
+    ledger = FeeLedger(fee_schedule, profile_map, tier=tier)
+    for fill in fills:
+        ledger.on_fill(fill)
+    return ledger.report()

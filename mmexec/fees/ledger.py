@@ -1,0 +1,63 @@
+"""``FeeLedger``: fees and rebates accumulated fill by fill during a run, without keeping the fills.
+
+``FeeLedger(...).section()`` after ``on_fill`` for each fill equals
+``calc_fees_and_rebates(fills, ...).to_dict()`` for the same fills: both use the same per-fill arithmetic
+(:func:`mmexec.fees.calc.fill_fees`) and the same accumulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import reduce
+from typing import Any
+
+from mmexec.engine.models import FillEvent
+from mmexec.fees.calc import FeeReport, FeeTotals, FillFees, RunningTotals, SymbolFees, match_schedule
+from mmexec.fees.schedule import FeeSchedule
+
+
+class FeeLedger:
+    """Per-symbol running sums of notional, fees and rebates. Memory grows with symbols, not fills."""
+
+    __slots__ = ("_by_symbol", "_fee_schedule", "_profile_map", "tier")
+
+    def __init__(
+        self,
+        fee_schedule: FeeSchedule,
+        profile_map: Mapping[str, FeeSchedule] | None = None,
+        *,
+        tier: str | None = None,
+    ) -> None:
+        self._fee_schedule = fee_schedule
+        self._profile_map = dict(profile_map or {})
+        self._by_symbol: dict[str, RunningTotals] = {}
+        self.tier = tier
+
+    def on_fill(self, fill: FillEvent) -> FillFees:
+        """Account for one fill; returns its fee and rebate."""
+        running = self._by_symbol.get(fill.symbol)
+        if running is None:
+            schedule, source = match_schedule(fill.symbol, self._fee_schedule, self._profile_map)
+            running = self._by_symbol[fill.symbol] = RunningTotals(schedule, source)
+        return running.add(fill)
+
+    def report(self) -> FeeReport:
+        by_symbol = {
+            sym: SymbolFees(sym, running.schedule, running.source, running.freeze())
+            for sym, running in sorted(self._by_symbol.items())
+        }
+        total = reduce(lambda acc, item: acc + item.totals, by_symbol.values(), FeeTotals())
+        return FeeReport(by_symbol=by_symbol, total=total, tier=self.tier)
+
+    def section(self) -> dict[str, Any]:
+        """The run report's ``fees`` section (Decimals; canonical JSON turns them into numbers)."""
+        return self.report().to_dict()
+
+    def fees_by_symbol(self) -> dict[str, Decimal]:
+        """Maker plus taker fees per symbol (for :meth:`mmexec.pnl.PnlTracker.section`)."""
+        return {sym: running.freeze().fees for sym, running in self._by_symbol.items()}
+
+    def rebates_by_symbol(self) -> dict[str, Decimal]:
+        """Maker rebates per symbol (for :meth:`mmexec.pnl.PnlTracker.section`)."""
+        return {sym: running.maker_rebates for sym, running in self._by_symbol.items()}
