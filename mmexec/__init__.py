@@ -28,7 +28,9 @@ _EXPORTS: dict[str, str] = {
     "RuntimeRiskMonitor": "mmexec.engine.risk",
     "ExecutionLoop": "mmexec.engine.loop",
     "ExecutionParams": "mmexec.engine.loop",
-    "run_shadow_demo": "mmexec.engine.loop",
+    "run_shadow_demo": "mmexec.session",
+    "RunConfig": "mmexec.session",
+    "run_session": "mmexec.session",
     # exchanges
     "IExchangeClient": "mmexec.exchanges.base",
     "FakeExchangeClient": "mmexec.exchanges.fake",
@@ -66,7 +68,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from mmexec.engine.clock import VirtualClock
-    from mmexec.engine.loop import ExecutionLoop, ExecutionParams, run_shadow_demo
+    from mmexec.engine.loop import ExecutionLoop, ExecutionParams
     from mmexec.engine.models import (
         FillEvent,
         OpenOrder,
@@ -81,3 +83,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from mmexec.engine.risk import RuntimeRiskMonitor
     from mmexec.exchanges.base import IExchangeClient
     from mmexec.exchanges.fake import FakeExchangeClient
+    from mmexec.session import RunConfig, run_session, run_shadow_demo

@@ -1,4 +1,4 @@
-"""Settings of the run commands: ``[shadow]`` / ``MMEXEC_SHADOW__*`` and ``[bybit_dryrun]`` / ``MMEXEC_BYBIT_DRYRUN__*``.
+"""Settings of the run commands: ``[shadow]`` (``MMEXEC_SHADOW__*``), ``[bybit_dryrun]`` (``MMEXEC_BYBIT_DRYRUN__*``).
 
 Keys are the long flag names with ``-`` -> ``_``. Money and bps are ``Decimal`` (exact from the text the
 operator typed); probabilities are floats in [0, 1].
@@ -38,7 +38,7 @@ class RunSettings(TableSettings):
     seed: int = Field(default=42, ge=0, le=2**63 - 1)
     quote_interval_ms: int = Field(default=100, ge=1, le=86_400_000)
     order_notional: Decimal = Field(default=Decimal("1000"), gt=0, allow_inf_nan=False)
-    requote_bps: Decimal = Field(default=Decimal("5"), ge=0, allow_inf_nan=False)
+    requote_bps: Decimal = Field(default=Decimal("2"), ge=0, allow_inf_nan=False)
     ref_price: Annotated[dict[str, Decimal], NoDecode] = Field(default_factory=dict)
     # --- risk -----------------------------------------------------------------------------------
     max_inv: NonNegMoney = Decimal("10000")

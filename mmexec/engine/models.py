@@ -1,0 +1,151 @@
+"""Domain models: sides, order states, requests/responses, orders, positions, fills and quotes.
+
+Prices and quantities are ``Decimal``; the public constructors also accept ``int``, ``float`` and ``str``
+(floats are read through ``str()``, so ``0.1`` means exactly 0.1). Events are frozen and slotted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+Number = Decimal | int | float | str
+
+
+def to_decimal(value: Number) -> Decimal:
+    """Exact decimal of an operator-typed number: floats go through ``str`` (0.1 -> Decimal('0.1'))."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, (int, str)):
+        return Decimal(value)
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderState(StrEnum):
+    PENDING = "PENDING"  # created locally, not yet acknowledged
+    OPEN = "OPEN"  # resting on the exchange
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        return self in _ACTIVE
+
+
+_TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED})
+_ACTIVE = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class PlaceOrderRequest:
+    """A limit order to place. ``qty`` and ``price`` are stored as exact Decimals."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+
+    def __init__(self, client_order_id: str, symbol: str, side: Side | str, qty: Number, price: Number) -> None:
+        object.__setattr__(self, "client_order_id", client_order_id)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "side", Side(side))
+        object.__setattr__(self, "qty", to_decimal(qty))
+        object.__setattr__(self, "price", to_decimal(price))
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrderResponse:
+    """The exchange's answer to a placement. ``success`` is False for rejections (see ``message``)."""
+
+    success: bool
+    client_order_id: str
+    order_id: str | None = None
+    state: OrderState = OrderState.OPEN
+    message: str = ""
+    raw: dict[str, Any] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    """An order the exchange reports as active."""
+
+    order_id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    filled_qty: Decimal
+    state: OrderState
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A signed base-asset position (positive long, negative short) and its volume-weighted entry price."""
+
+    symbol: str
+    qty: Decimal
+    avg_price: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class FillEvent:
+    """One execution: ``qty`` of the order traded at ``price`` at virtual time ``timestamp_ms``."""
+
+    client_order_id: str
+    order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    timestamp_ms: int
+    is_maker: bool = True
+    fill_id: str = ""
+
+    @property
+    def notional(self) -> Decimal:
+        return self.qty * self.price
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Quote:
+    """Top of book for one symbol."""
+
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    timestamp_ms: int
+
+    def __init__(self, symbol: str, bid: Number, ask: Number, timestamp_ms: int = 0) -> None:
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "bid", to_decimal(bid))
+        object.__setattr__(self, "ask", to_decimal(ask))
+        object.__setattr__(self, "timestamp_ms", int(timestamp_ms))
+
+    @property
+    def mid(self) -> Decimal:
+        return (self.bid + self.ask) / 2

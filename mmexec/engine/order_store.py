@@ -1,0 +1,253 @@
+"""The local book of record for orders: ids, legal state transitions, queries, bounded retention.
+
+Only the transitions of the order lifecycle are allowed (an illegal one raises :class:`IllegalTransition`)::
+
+    PENDING -> OPEN | REJECTED | CANCELED
+    OPEN -> PARTIALLY_FILLED | FILLED | CANCELED
+    PARTIALLY_FILLED -> PARTIALLY_FILLED | FILLED | CANCELED
+
+Terminal orders (FILLED, CANCELED, REJECTED) are kept for lookups up to ``retain_terminal`` of them, oldest
+evicted first, so memory stays flat in long runs; per-state counters cover every order ever stored.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from mmexec.engine.models import OrderState, Side
+
+_S = OrderState
+LEGAL_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    _S.PENDING: frozenset({_S.OPEN, _S.REJECTED, _S.CANCELED}),
+    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED}),
+    _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED}),
+    _S.FILLED: frozenset(),
+    _S.CANCELED: frozenset(),
+    _S.REJECTED: frozenset(),
+}
+_ZERO = Decimal(0)
+
+
+class OrderStoreError(Exception):
+    """Base of the order store's errors (programming errors, not operator input)."""
+
+
+class IllegalTransition(OrderStoreError):
+    """A state change the lifecycle does not allow."""
+
+
+class UnknownOrder(OrderStoreError, KeyError):
+    """No order with that client order id is held."""
+
+
+class StoredOrder:
+    """An order as the store knows it. Mutated only through :class:`InMemoryOrderStore`."""
+
+    __slots__ = (
+        "client_order_id",
+        "created_ms",
+        "filled_qty",
+        "message",
+        "order_id",
+        "price",
+        "qty",
+        "side",
+        "state",
+        "symbol",
+        "updated_ms",
+    )
+
+    def __init__(self, client_order_id: str, symbol: str, side: Side, qty: Decimal, price: Decimal,
+                 created_ms: int) -> None:
+        self.client_order_id = client_order_id
+        self.symbol = symbol
+        self.side = side
+        self.qty = qty
+        self.price = price
+        self.filled_qty = _ZERO
+        self.state = OrderState.PENDING
+        self.order_id: str | None = None
+        self.created_ms = created_ms
+        self.updated_ms = created_ms
+        self.message = ""
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return self.qty - self.filled_qty
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "client_order_id": self.client_order_id,
+            "order_id": self.order_id,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "qty": self.qty,
+            "price": self.price,
+            "filled_qty": self.filled_qty,
+            "state": self.state.value,
+            "created_ms": self.created_ms,
+            "updated_ms": self.updated_ms,
+            "message": self.message,
+        }
+
+    def __repr__(self) -> str:
+        return (f"StoredOrder({self.client_order_id} {self.symbol} {self.side.value} {self.qty}@{self.price} "
+                f"filled={self.filled_qty} {self.state.value} order_id={self.order_id})")
+
+
+class InMemoryOrderStore:
+    """Holds orders by client id, with sequential ``CLI00000001`` ids and an index of active orders."""
+
+    def __init__(self, retain_terminal: int = 10_000, id_prefix: str = "CLI") -> None:
+        if retain_terminal < 0:
+            raise ValueError("retain_terminal must be >= 0")
+        self._retain = retain_terminal
+        self._prefix = id_prefix
+        self._seq = 0
+        self._live: dict[str, StoredOrder] = {}  # PENDING, OPEN, PARTIALLY_FILLED
+        self._done: OrderedDict[str, StoredOrder] = OrderedDict()  # terminal, oldest first
+        self._by_exchange_id: dict[str, str] = {}
+        self._counts: dict[OrderState, int] = dict.fromkeys(OrderState, 0)
+        self._positions: dict[str, Decimal] = {}
+
+    # ---------------------------------------------------------------- ids & creation
+    def next_client_order_id(self) -> str:
+        self._seq += 1
+        return f"{self._prefix}{self._seq:08d}"
+
+    def create(self, symbol: str, side: Side, qty: Decimal, price: Decimal, *, now_ms: int = 0,
+               client_order_id: str | None = None) -> StoredOrder:
+        """Register a new PENDING order (with the next sequential client id unless one is given)."""
+        coid = client_order_id or self.next_client_order_id()
+        if coid in self._live or coid in self._done:
+            raise OrderStoreError(f"duplicate client order id {coid}")
+        order = StoredOrder(coid, symbol, side, qty, price, now_ms)
+        self._live[coid] = order
+        self._counts[OrderState.PENDING] += 1
+        return order
+
+    # ---------------------------------------------------------------- transitions
+    def _move(self, order: StoredOrder, new: OrderState, now_ms: int | None) -> None:
+        old = order.state
+        if new not in LEGAL_TRANSITIONS[old]:
+            raise IllegalTransition(f"{order.client_order_id}: {old.value} -> {new.value} is not allowed")
+        order.state = new
+        if now_ms is not None:
+            order.updated_ms = now_ms
+        if new is not old:
+            self._counts[new] += 1
+            self._counts[old] -= 1
+        if new.is_terminal:
+            self._retire(order)
+
+    def _retire(self, order: StoredOrder) -> None:
+        coid = order.client_order_id
+        del self._live[coid]
+        if self._retain:
+            self._done[coid] = order
+            if len(self._done) > self._retain:
+                _, old = self._done.popitem(last=False)
+                if old.order_id is not None:
+                    self._by_exchange_id.pop(old.order_id, None)
+        elif order.order_id is not None:
+            self._by_exchange_id.pop(order.order_id, None)
+
+    def mark_open(self, client_order_id: str, order_id: str, *, now_ms: int | None = None) -> StoredOrder:
+        order = self.require(client_order_id)
+        self._move(order, OrderState.OPEN, now_ms)
+        order.order_id = order_id
+        self._by_exchange_id[order_id] = client_order_id
+        return order
+
+    def mark_rejected(self, client_order_id: str, message: str = "", *, now_ms: int | None = None) -> StoredOrder:
+        order = self.require(client_order_id)
+        order.message = message
+        self._move(order, OrderState.REJECTED, now_ms)
+        return order
+
+    def mark_canceled(self, client_order_id: str, *, now_ms: int | None = None) -> StoredOrder:
+        order = self.require(client_order_id)
+        self._move(order, OrderState.CANCELED, now_ms)
+        return order
+
+    def apply_fill(self, client_order_id: str, qty: Decimal, *, now_ms: int | None = None) -> StoredOrder:
+        """Add a fill increment; the order becomes FILLED exactly when filled qty equals its qty."""
+        order = self.require(client_order_id)
+        if qty <= 0:
+            raise OrderStoreError(f"{client_order_id}: fill quantity must be positive, got {qty}")
+        filled = order.filled_qty + qty
+        if filled > order.qty:
+            raise OrderStoreError(f"{client_order_id}: overfill ({filled} > {order.qty})")
+        new = OrderState.FILLED if filled == order.qty else OrderState.PARTIALLY_FILLED
+        self._move(order, new, now_ms)
+        order.filled_qty = filled
+        sym = order.symbol
+        self._positions[sym] = self._positions.get(sym, _ZERO) + (qty if order.side is Side.BUY else -qty)
+        return order
+
+    def transition(self, client_order_id: str, new_state: OrderState, *, now_ms: int | None = None) -> StoredOrder:
+        """Generic state change (validated against :data:`LEGAL_TRANSITIONS`)."""
+        order = self.require(client_order_id)
+        self._move(order, OrderState(new_state), now_ms)
+        return order
+
+    # ---------------------------------------------------------------- queries
+    def get(self, client_order_id: str) -> StoredOrder | None:
+        return self._live.get(client_order_id) or self._done.get(client_order_id)
+
+    def require(self, client_order_id: str) -> StoredOrder:
+        order = self._live.get(client_order_id) or self._done.get(client_order_id)
+        if order is None:
+            raise UnknownOrder(client_order_id)
+        return order
+
+    def get_by_exchange_id(self, order_id: str) -> StoredOrder | None:
+        coid = self._by_exchange_id.get(order_id)
+        return self.get(coid) if coid is not None else None
+
+    def get_by_state(self, state: OrderState) -> list[StoredOrder]:
+        state = OrderState(state)
+        source = self._done.values() if state.is_terminal else self._live.values()
+        return [o for o in source if o.state is state]
+
+    def get_by_symbol(self, symbol: str) -> list[StoredOrder]:
+        return [o for o in self.orders() if o.symbol == symbol]
+
+    def get_open_orders(self, symbol: str | None = None) -> list[StoredOrder]:
+        """Active orders (OPEN or PARTIALLY_FILLED), optionally for one symbol, in creation order."""
+        return [o for o in self._live.values() if o.state.is_active and (symbol is None or o.symbol == symbol)]
+
+    def orders(self) -> Iterator[StoredOrder]:
+        """Every order still held: retained terminal ones first (oldest first), then live ones."""
+        yield from self._done.values()
+        yield from self._live.values()
+
+    def get_positions(self) -> dict[str, Decimal]:
+        """Signed base quantity per symbol: the exact sum of every fill increment applied."""
+        return dict(self._positions)
+
+    def counts(self) -> dict[str, int]:
+        """Orders currently in each state, over every order ever stored (eviction does not change them)."""
+        return {state.value: n for state, n in self._counts.items()}
+
+    @property
+    def total_created(self) -> int:
+        return sum(self._counts.values())
+
+    def __len__(self) -> int:
+        return len(self._live) + len(self._done)
+
+    def export(self) -> dict[str, Any]:
+        """Everything held, for reports and debugging (Decimals intact)."""
+        return {
+            "counts": self.counts(),
+            "orders": [o.to_dict() for o in self.orders()],
+            "positions": self.get_positions(),
+            "retained_terminal": len(self._done),
+            "retain_terminal_limit": self._retain,
+        }
+
+    to_dict = export
