@@ -40,6 +40,13 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _freeze_entry(event: dict[str, Any], started_ms: int) -> dict[str, Any]:
+    """Freeze events carry run-relative virtual time, so reports don't depend on the wall clock."""
+    stamp = event.pop("timestamp_ms")
+    event["at_ms"] = None if stamp is None else stamp - started_ms
+    return event
+
+
 def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str, Any]:
     stats = loop.stats
     risk = loop.risk_monitor
@@ -87,7 +94,7 @@ def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str,
             "blocks_total": risk.blocks_total,
             "freezes_total": risk.freezes_total,
             "unfreezes_total": risk.unfreezes_total,
-            "freeze_log": [event.to_dict() for event in risk.freeze_log],
+            "freeze_log": [_freeze_entry(event.to_dict(), loop.run_started_ms) for event in risk.freeze_log],
         },
         "runtime": {
             "utc": params.utc or utc_now_iso(),

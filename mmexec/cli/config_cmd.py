@@ -1,0 +1,48 @@
+"""`mmexec config show`: the effective configuration of every table and where each value came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mmexec.cli.common import new_app
+
+app = new_app(help="Inspect the layered configuration (flag > env > TOML > default).", no_args_is_help=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Inspect the layered configuration (flag > env > TOML > default)."""
+
+# table -> (module, settings class). Imported only when `config show` runs.
+TABLES: dict[str, tuple[str, str]] = {
+    "shadow": ("mmexec.config.run", "ShadowSettings"),
+    "bybit_dryrun": ("mmexec.config.run", "BybitDryrunSettings"),
+    "fees": ("mmexec.config.fees", "FeesSettings"),
+    "secrets": ("mmexec.config.secrets", "SecretsSettings"),
+}
+
+
+@app.command("show")
+def show(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML config file [default: $MMEXEC_CONFIG or ./mmexec.toml]", dir_okay=False),
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="Only this table (shadow, bybit_dryrun, fees, secrets)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Canonical JSON instead of a table")] = False,
+) -> None:
+    """Print the effective value of every key of every table, and its origin (flag, env, file, default)."""
+    from mmexec.cli.config_view import effective_config, render_table
+    from mmexec.cli.common import emit
+    from mmexec.canonical import dumps
+
+    data = effective_config(config, TABLES, only=table)
+    if as_json:
+        emit(dumps(data))
+    else:
+        render_table(data)
