@@ -14,7 +14,6 @@ Filled and canceled orders are forgotten at once, so memory stays flat however l
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from mmexec.engine.models import (
     Side,
 )
 from mmexec.exchanges.outcomes import order_uniforms
+from mmexec.exchanges.scheduling import FillScheduler, plan_fills
 
 _ZERO = Decimal(0)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
@@ -77,10 +77,9 @@ class FakeExchangeClient:
         self.clock = clock if clock is not None else VirtualClock()
         self._orders: dict[str, _RestingOrder] = {}
         self._active_coids: set[str] = set()
-        self._heap: list[tuple[int, int, str, Decimal]] = []
+        self._fills = FillScheduler()
         self._order_seq = 0
         self._fill_seq = 0
-        self._push_seq = 0
         self._positions: dict[str, Decimal] = {}
         self.placed_total = 0
         self.rejected_total = 0
@@ -102,14 +101,10 @@ class FakeExchangeClient:
         self._orders[order_id] = _RestingOrder(order_id, req)
         self._active_coids.add(coid)
         self.placed_total += 1
-        if u_fill < self.fill_rate:
-            due = self.clock.now_ms() + self.latency_ms
-            if u_partial < self.partial_fill_rate:
-                first = req.qty * (1 + int(u_fraction * 3)) / 4
-                self._schedule(due, order_id, first)
-                self._schedule(due + self.latency_ms, order_id, req.qty - first)
-            else:
-                self._schedule(due, order_id, req.qty)
+        for due, qty in plan_fills(req.qty, self.clock.now_ms(), self.latency_ms, u_fill=u_fill,
+                                   u_partial=u_partial, u_fraction=u_fraction, fill_rate=self.fill_rate,
+                                   partial_fill_rate=self.partial_fill_rate):
+            self._fills.schedule(due, order_id, qty)
         return PlaceOrderResponse(True, coid, order_id, OrderState.OPEN, "")
 
     def place_limit_order(self, req: PlaceOrderRequest) -> PlaceOrderResponse:
@@ -119,10 +114,6 @@ class FakeExchangeClient:
     def _reject(self, coid: str, message: str) -> PlaceOrderResponse:
         self.rejected_total += 1
         return PlaceOrderResponse(False, coid, None, OrderState.REJECTED, message)
-
-    def _schedule(self, due_ms: int, order_id: str, qty: Decimal) -> None:
-        self._push_seq += 1
-        heapq.heappush(self._heap, (due_ms, self._push_seq, order_id, qty))
 
     def cancel(self, order_id: str) -> bool:
         """Cancel a resting order; False if it is unknown, filled or already canceled."""
@@ -136,10 +127,7 @@ class FakeExchangeClient:
     # ---------------------------------------------------------------- fills
     def stream_fills(self) -> Iterator[FillEvent]:
         """Yield every fill due at or before the clock's current time, in time order."""
-        heap = self._heap
-        now = self.clock.now_ms()
-        while heap and heap[0][0] <= now:
-            due, _, order_id, qty = heapq.heappop(heap)
+        for due, order_id, qty in self._fills.pop_due(self.clock.now_ms()):
             order = self._orders.get(order_id)
             if order is None:  # canceled before its fill came due
                 continue
@@ -171,7 +159,7 @@ class FakeExchangeClient:
 
     def next_fill_ms(self) -> int | None:
         """Virtual time of the earliest scheduled fill (``None`` if none is scheduled)."""
-        return self._heap[0][0] if self._heap else None
+        return self._fills.next_due_ms()
 
     def pending_fill_count(self) -> int:
-        return len(self._heap)
+        return self._fills.pending()

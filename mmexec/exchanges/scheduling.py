@@ -1,0 +1,96 @@
+"""Fill scheduling shared by the simulated venues (the fake exchange and the Bybit dry-run).
+
+:func:`plan_fills` turns an order's fate (its uniforms from :func:`~mmexec.exchanges.outcomes.order_uniforms`)
+into the fills it will get; :class:`FillScheduler` holds scheduled fills in virtual-time order and releases
+the due ones. Ties on the same millisecond come out in the order they were scheduled.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from decimal import Decimal
+
+
+def plan_fills(
+    qty: Decimal,
+    placed_ms: int,
+    latency_ms: int,
+    *,
+    u_fill: float,
+    u_partial: float,
+    u_fraction: float,
+    fill_rate: float,
+    partial_fill_rate: float,
+) -> list[tuple[int, Decimal]]:
+    """The fills of a resting order as ``(due_ms, qty)``; empty when it does not fill.
+
+    It fills at ``placed_ms + latency_ms`` when ``u_fill < fill_rate``; when also ``u_partial <
+    partial_fill_rate`` the fill comes in two parts: 1/4, 1/2 or 3/4 of ``qty`` (by ``u_fraction``) first and
+    the rest ``latency_ms`` later.
+    """
+    if u_fill >= fill_rate:
+        return []
+    due = placed_ms + latency_ms
+    if u_partial < partial_fill_rate:
+        first = qty * (1 + int(u_fraction * 3)) / 4
+        return [(due, first), (due + latency_ms, qty - first)]
+    return [(due, qty)]
+
+
+class FillScheduler:
+    """Scheduled fills ``(due_ms, order_id, qty)`` in due-time order.
+
+    :meth:`discard` unschedules every pending fill of an order (lazily: stale entries are dropped when they
+    reach the front), so :meth:`next_due_ms` and :meth:`pending` only ever count live fills.
+    """
+
+    __slots__ = ("_heap", "_live", "_seq")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, str, Decimal]] = []
+        self._live: dict[str, int] = {}  # order id -> pending entries still wanted
+        self._seq = 0
+
+    def schedule(self, due_ms: int, order_id: str, qty: Decimal) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (due_ms, self._seq, order_id, qty))
+        self._live[order_id] = self._live.get(order_id, 0) + 1
+
+    def discard(self, order_id: str) -> int:
+        """Unschedule every pending fill of ``order_id``; returns how many were pending."""
+        return self._live.pop(order_id, 0)
+
+    def _take(self) -> tuple[int, str, Decimal] | None:
+        """Pop the front entry; ``None`` when it was discarded."""
+        due, _, order_id, qty = heapq.heappop(self._heap)
+        left = self._live.get(order_id)
+        if left is None:
+            return None
+        if left == 1:
+            del self._live[order_id]
+        else:
+            self._live[order_id] = left - 1
+        return due, order_id, qty
+
+    def pop_due(self, now_ms: int) -> Iterator[tuple[int, str, Decimal]]:
+        """Yield ``(due_ms, order_id, qty)`` of every live fill due at or before ``now_ms``, in time order."""
+        heap = self._heap
+        while heap and heap[0][0] <= now_ms:
+            entry = self._take()
+            if entry is not None:
+                yield entry
+
+    def next_due_ms(self) -> int | None:
+        """Due time of the earliest live fill (``None`` if none is scheduled)."""
+        heap = self._heap
+        while heap and heap[0][2] not in self._live:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def pending(self) -> int:
+        """How many live fills are scheduled."""
+        return sum(self._live.values())
+
+    def __len__(self) -> int:
+        return self.pending()
