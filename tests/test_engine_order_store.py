@@ -127,7 +127,6 @@ def test_mark_helpers_set_ids_and_messages() -> None:
     assert a.updated_ms == 5  # no time given: unchanged
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mark_rejected writes the message before validating the transition")
 def test_refused_reject_leaves_the_message_alone() -> None:
     store = InMemoryOrderStore()
     order = _order_in(store, S.OPEN)
@@ -136,7 +135,6 @@ def test_refused_reject_leaves_the_message_alone() -> None:
     assert order.message == ""
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: transition() moves an order to FILLED/PARTIALLY_FILLED without any fill")
 @pytest.mark.parametrize("target", [S.FILLED, S.PARTIALLY_FILLED])
 def test_generic_transition_cannot_fake_a_fill(target: OrderState) -> None:
     # "the order reaches FILLED exactly when the filled quantity equals its quantity": only apply_fill may

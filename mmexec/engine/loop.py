@@ -196,7 +196,7 @@ class ExecutionLoop:
         store = self.order_store
         order = store.create(symbol, side, qty, price, now_ms=now)
         coid = order.client_order_id
-        response = self.exchange.place_limit(PlaceOrderRequest(coid, symbol, side, qty, price))
+        response = self.exchange.place_limit(PlaceOrderRequest.exact(coid, symbol, side, qty, price))
         stats.placed += 1
         if not response.success or response.order_id is None:
             store.mark_rejected(coid, response.message, now_ms=now)

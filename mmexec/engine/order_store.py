@@ -29,6 +29,8 @@ LEGAL_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     _S.REJECTED: frozenset(),
 }
 _ZERO = Decimal(0)
+_TERMINAL = frozenset(state for state in OrderState if state.is_terminal)
+_FILL_STATES = frozenset({OrderState.PARTIALLY_FILLED, OrderState.FILLED})
 
 
 class OrderStoreError(Exception):
@@ -138,9 +140,10 @@ class InMemoryOrderStore:
         if now_ms is not None:
             order.updated_ms = now_ms
         if new is not old:
-            self._counts[new] += 1
-            self._counts[old] -= 1
-        if new.is_terminal:
+            counts = self._counts
+            counts[new] += 1
+            counts[old] -= 1
+        if new in _TERMINAL:
             self._retire(order)
 
     def _retire(self, order: StoredOrder) -> None:
@@ -164,8 +167,8 @@ class InMemoryOrderStore:
 
     def mark_rejected(self, client_order_id: str, message: str = "", *, now_ms: int | None = None) -> StoredOrder:
         order = self.require(client_order_id)
-        order.message = message
         self._move(order, OrderState.REJECTED, now_ms)
+        order.message = message
         return order
 
     def mark_canceled(self, client_order_id: str, *, now_ms: int | None = None) -> StoredOrder:
@@ -189,9 +192,17 @@ class InMemoryOrderStore:
         return order
 
     def transition(self, client_order_id: str, new_state: OrderState, *, now_ms: int | None = None) -> StoredOrder:
-        """Generic state change (validated against :data:`LEGAL_TRANSITIONS`)."""
+        """Generic state change (validated against :data:`LEGAL_TRANSITIONS`).
+
+        Fill states are reached only through :meth:`apply_fill`, so that state, filled quantity and
+        positions can never disagree.
+        """
         order = self.require(client_order_id)
-        self._move(order, OrderState(new_state), now_ms)
+        new = OrderState(new_state)
+        if new in _FILL_STATES:
+            how = "happens only through apply_fill()" if new in LEGAL_TRANSITIONS[order.state] else "is not allowed"
+            raise IllegalTransition(f"{client_order_id}: {order.state.value} -> {new.value} {how}")
+        self._move(order, new, now_ms)
         return order
 
     # ---------------------------------------------------------------- queries

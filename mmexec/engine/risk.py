@@ -57,11 +57,7 @@ class _Exposure:
         self.mark = _ZERO
         self.open_buy = _ZERO
         self.open_sell = _ZERO
-        self.worst = _ZERO
-
-    def refresh(self) -> None:
-        pos_usd = self.pos * self.mark
-        self.worst = max(abs(pos_usd + self.open_buy), abs(pos_usd - self.open_sell))
+        self.worst = _ZERO  # max(|pos*mark + open_buy|, |pos*mark - open_sell|), kept by RuntimeRiskMonitor._update
 
 
 _NO_EXPOSURE = _Exposure()
@@ -106,9 +102,10 @@ class RuntimeRiskMonitor:
         return x
 
     def _update(self, x: _Exposure) -> None:
-        before = x.worst
-        x.refresh()
-        self._total_worst += x.worst - before
+        pos_usd = x.pos * x.mark
+        worst = max(abs(pos_usd + x.open_buy), abs(pos_usd - x.open_sell))
+        self._total_worst += worst - x.worst
+        x.worst = worst
         self.version += 1
 
     # ---------------------------------------------------------------- pre-trade
