@@ -83,15 +83,33 @@ class PlaceOrderRequest(_PlaceOrderRequestFields):
         return tuple.__new__(cls, (client_order_id, symbol, side, qty, price))
 
 
-class PlaceOrderResponse(NamedTuple):
-    """The exchange's answer to a placement (immutable). ``success`` is False for rejections (see ``message``)."""
-
+class _PlaceOrderResponseFields(NamedTuple):
     success: bool
     client_order_id: str
     order_id: str | None = None
     state: OrderState = OrderState.OPEN
     message: str = ""
     raw: dict[str, Any] | None = None
+
+
+class PlaceOrderResponse(_PlaceOrderResponseFields):
+    """The exchange's answer to a placement (immutable). ``success`` is False for rejections (see ``message``).
+
+    ``raw`` (the venue's own response, if any) is informational and does not take part in equality.
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PlaceOrderResponse):
+            return self[:5] == other[:5]
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:5])
 
 
 @dataclass(frozen=True, slots=True)
