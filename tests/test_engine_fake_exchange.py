@@ -76,7 +76,7 @@ def test_non_positive_quantity_or_price_is_rejected(qty: str, price: str) -> Non
     assert venue.get_open_orders() == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: NaN qty/price raises InvalidOperation; Infinity is accepted")
+
 @pytest.mark.parametrize(("qty", "price"), [(float("nan"), "1"), ("1", "NaN"), ("Infinity", "1")])
 def test_non_finite_quantity_or_price_is_rejected(qty: object, price: str) -> None:
     venue, _ = _venue()
@@ -171,10 +171,10 @@ def test_cancel_between_partial_fills_stops_the_rest() -> None:
     assert venue.cancel("ORD000001") is True
     clock.advance(10_000)
     assert list(venue.stream_fills()) == []
-    assert venue.get_positions() == [Position("BTCUSDT", part.qty)]
+    assert [(p.symbol, p.qty) for p in venue.get_positions()] == [("BTCUSDT", part.qty)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: FakeExchangeClient.get_positions reports avg_price 0, not the entry VWAP")
+
 def test_position_reports_its_volume_weighted_entry_price() -> None:
     # models.Position: "a signed base-asset position ... and its volume-weighted entry price"
     venue, _ = _venue(latency_ms=0)
@@ -197,7 +197,8 @@ def test_positions_are_signed_exact_sums_sorted_by_symbol() -> None:
     venue.place_limit(_req(2, "ETHUSDT", Side.BUY, "0.05", "3001"))
     venue.place_limit(_req(3, "BTCUSDT", Side.SELL, "0.02"))
     list(venue.stream_fills())
-    assert venue.get_positions() == [Position("BTCUSDT", D("-0.02")), Position("ETHUSDT", D("0.15"))]
+    positions = venue.get_positions()
+    assert [(p.symbol, p.qty) for p in positions] == [("BTCUSDT", D("-0.02")), ("ETHUSDT", D("0.15"))]
     assert str(venue.get_positions()[1].qty) == "0.15"
     assert venue.fills_total == 3
 

@@ -26,6 +26,7 @@ from typing import Any
 from mmexec.engine.models import Number, Side, to_decimal
 
 FREEZE_REASON_EDGE = "Edge below threshold"
+FREEZE_REASON_INVALID_EDGE = "Edge signal is not a number"
 _ZERO = Decimal(0)
 _FREEZE_LOG_LIMIT = 100
 _EDGE_QUANTUM = Decimal("0.0001")  # freeze events record the edge to 1/10,000 bps
@@ -35,7 +36,7 @@ _EDGE_QUANTUM = Decimal("0.0001")  # freeze events record the edge to 1/10,000 b
 class FreezeEvent:
     symbol: str
     reason: str
-    edge_bps: Decimal
+    edge_bps: Decimal | None  # None when the signal was not a finite number
     threshold_bps: Decimal
     timestamp_ms: int | None
 
@@ -75,6 +76,7 @@ class RuntimeRiskMonitor:
         self.max_inventory_usd_per_symbol = to_decimal(max_inventory_usd_per_symbol)
         self.max_total_notional_usd = to_decimal(max_total_notional_usd)
         self.edge_freeze_threshold_bps = to_decimal(edge_freeze_threshold_bps)
+        # edge values are compared as given (float vs Decimal comparisons are exact)
         for name in ("max_inventory_usd_per_symbol", "max_total_notional_usd"):
             value: Decimal = getattr(self, name)
             if not value.is_finite() or value < 0:
@@ -183,11 +185,18 @@ class RuntimeRiskMonitor:
         """Record the latest edge; returns True when this update froze trading."""
         # Compared as given (float/Decimal comparisons are exact); converted only when it freezes.
         value = to_decimal(net_bps) if isinstance(net_bps, str) else net_bps
+        if value != value:  # noqa: PLR0124 -- NaN: a broken signal must not crash the kill switch; fail safe
+            self._edges[symbol] = value
+            if self._frozen:
+                return False
+            self.freeze(FREEZE_REASON_INVALID_EDGE, symbol, edge=None, timestamp_ms=timestamp_ms)
+            return True
         self._edges[symbol] = value
         if self._frozen or value >= self.edge_freeze_threshold_bps:
             return False
-        edge = to_decimal(value).quantize(_EDGE_QUANTUM)
-        self.freeze(FREEZE_REASON_EDGE, symbol, edge=edge, timestamp_ms=timestamp_ms)
+        edge = to_decimal(value)
+        self.freeze(FREEZE_REASON_EDGE, symbol, edge=edge.quantize(_EDGE_QUANTUM) if edge.is_finite() else None,
+                    timestamp_ms=timestamp_ms)
         return True
 
     def freeze(self, reason: str, symbol: str, *, edge: Decimal | None = None, timestamp_ms: int | None = None) -> None:
@@ -196,8 +205,7 @@ class RuntimeRiskMonitor:
         self.freezes_total += 1
         self.last_freeze_reason = reason
         self.last_freeze_symbol = symbol
-        self.freeze_log.append(FreezeEvent(symbol, reason, edge if edge is not None else _ZERO,
-                                           self.edge_freeze_threshold_bps, timestamp_ms))
+        self.freeze_log.append(FreezeEvent(symbol, reason, edge, self.edge_freeze_threshold_bps, timestamp_ms))
 
     def unfreeze(self) -> bool:
         """Lift a freeze (operator action or the loop's cool-down). Returns True if it was frozen."""

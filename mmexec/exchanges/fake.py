@@ -27,8 +27,10 @@ from mmexec.engine.models import (
     Position,
     Side,
 )
+from mmexec.exchanges.base import ExecutionTotals
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, plan_fills
+from mmexec.pnl import PnlTracker
 
 _ZERO = Decimal(0)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
@@ -80,7 +82,8 @@ class FakeExchangeClient:
         self._fills = FillScheduler()
         self._order_seq = 0
         self._fill_seq = 0
-        self._positions: dict[str, Decimal] = {}
+        self._executions: dict[str, ExecutionTotals] = {}
+        self._book = PnlTracker()
         self.placed_total = 0
         self.rejected_total = 0
         self.canceled_total = 0
@@ -89,8 +92,8 @@ class FakeExchangeClient:
     # ---------------------------------------------------------------- orders
     def place_limit(self, req: PlaceOrderRequest) -> PlaceOrderResponse:
         coid = req.client_order_id
-        if req.qty <= 0 or req.price <= 0:
-            return self._reject(coid, "qty and price must be positive")
+        if not (req.qty.is_finite() and req.price.is_finite()) or req.qty <= 0 or req.price <= 0:
+            return self._reject(coid, "qty and price must be positive finite numbers")
         if coid in self._active_coids:
             return self._reject(coid, f"duplicate client order id {coid}")
         u_reject, u_fill, u_partial, u_fraction = order_uniforms(self.seed, coid)
@@ -138,12 +141,16 @@ class FakeExchangeClient:
         if order.filled == order.qty:
             del self._orders[order.order_id]
             self._active_coids.discard(order.client_order_id)
-        signed = qty if order.side is Side.BUY else -qty
-        self._positions[order.symbol] = self._positions.get(order.symbol, _ZERO) + signed
+        totals = self._executions.get(order.symbol)
+        if totals is None:
+            totals = self._executions[order.symbol] = ExecutionTotals()
+        totals.add(order.side is Side.BUY, qty, order.price, True)
         self._fill_seq += 1
         self.fills_total += 1
-        return FillEvent(order.client_order_id, order.order_id, order.symbol, order.side, qty, order.price,
+        fill = FillEvent(order.client_order_id, order.order_id, order.symbol, order.side, qty, order.price,
                          due_ms, True, f"EXE{self._fill_seq:08d}")
+        self._book.on_fill(fill)
+        return fill
 
     # ---------------------------------------------------------------- queries
     def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
@@ -155,7 +162,12 @@ class FakeExchangeClient:
         ]
 
     def get_positions(self) -> list[Position]:
-        return [Position(symbol, qty) for symbol, qty in sorted(self._positions.items())]
+        """Signed position and average-cost entry price per symbol traded."""
+        return [self._book.position(symbol) for symbol in sorted(self._executions)]
+
+    def execution_totals(self) -> dict[str, ExecutionTotals]:
+        """Per-symbol sums of every execution (for reconciliation)."""
+        return dict(self._executions)
 
     def next_fill_ms(self) -> int | None:
         """Virtual time of the earliest scheduled fill (``None`` if none is scheduled)."""
