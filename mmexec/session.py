@@ -23,6 +23,10 @@ from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.errors import ConfigError, RefusedError
 from mmexec.exchanges.base import IExchangeClient
 from mmexec.exchanges.fake import FakeExchangeClient
+from mmexec.fees.ledger import FeeLedger
+from mmexec.fees.resolve import resolve_fee_config
+from mmexec.pnl import PnlTracker
+from mmexec.recon import reconcile
 
 NETWORK_REFUSED = (
     "network mode is not available: mmexec only simulates (shadow / dry-run); no request ever leaves this "
@@ -136,18 +140,39 @@ class Session:
 
 
 def build_session(config: RunConfig, *, utc: str, secret_provider: Any = None,
-                  fill_listeners: Sequence[FillListener] = ()) -> Session:
+                  fill_listeners: Sequence[FillListener] = (),
+                  config_sources: Mapping[str, str] | None = None) -> Session:
+    """Assemble one run. ``config_sources`` (setting -> origin) only improves error messages."""
+    fee_config = resolve_fee_config(
+        config.fee_tier, config.fee_profiles, config.fee_maker_bps, config.fee_taker_bps, config.rebate_maker_bps,
+        sources=config_sources,
+    )
     clock = VirtualClock(utc_to_epoch_ms(utc))
     exchange = build_exchange(config, clock, secret_provider)
     store = InMemoryOrderStore()
     risk = RuntimeRiskMonitor(config.max_inv, config.max_total, config.edge_threshold)
     loop = ExecutionLoop(exchange, store, risk, clock=clock)
-    loop.fill_listeners.extend(fill_listeners)
+    ledger = FeeLedger(fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier)
+    pnl = PnlTracker()
+    loop.fill_listeners.extend([ledger.on_fill, pnl.on_fill, *fill_listeners])
     session = Session(config, clock, exchange, store, risk, loop)
+    session.sections.append(lambda report: _money_sections(report, ledger, pnl, fee_config.description))
+    session.sections.append(lambda report: report.update(recon=reconcile(
+        store, exchange, fee_ledger=ledger, fee_schedule=fee_config.fee_schedule,
+        profile_map=fee_config.profile_map).to_dict()))
     extension = getattr(exchange, "report_section", None)
     if callable(extension):
         session.sections.append(lambda report: report.update(extension()))
     return session
+
+
+def _money_sections(report: dict[str, Any], ledger: FeeLedger, pnl: PnlTracker, fee_setup: dict[str, Any]) -> None:
+    """Add ``fees`` (with the fee setup that priced them) and ``pnl`` (marked at each symbol's last mid)."""
+    fees = ledger.section()
+    fees["schedule"] = fee_setup
+    report["fees"] = fees
+    last_mids = report["positions"]["last_mid"]
+    report["pnl"] = pnl.section(last_mids, ledger.fees_by_symbol(), ledger.rebates_by_symbol())
 
 
 def run_session(
@@ -157,10 +182,12 @@ def run_session(
     secret_provider: Any = None,
     fill_listeners: Sequence[FillListener] = (),
     progress: ProgressCallback | None = None,
+    config_sources: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run one session and return its report with exact ``Decimal`` values (see :mod:`mmexec.canonical`)."""
     stamp = utc or utc_now_iso()
-    session = build_session(config, utc=stamp, secret_provider=secret_provider, fill_listeners=fill_listeners)
+    session = build_session(config, utc=stamp, secret_provider=secret_provider, fill_listeners=fill_listeners,
+                            config_sources=config_sources)
     report = session.loop.run(config.execution_params(stamp), progress=progress)
     report["config"] = config.report_section()
     for add_section in session.sections:

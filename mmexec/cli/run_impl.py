@@ -13,6 +13,7 @@ from mmexec.config.files import resolve_config_file
 from mmexec.config.run import BybitDryrunSettings, RunSettings, ShadowSettings
 from mmexec.config.runtime import frozen_utc
 from mmexec.engine.report import utc_now_iso
+from mmexec.fees.fills_io import FillsWriter
 from mmexec.fsio import write_atomic
 from mmexec.session import RunConfig, run_session
 
@@ -20,15 +21,15 @@ SETTINGS: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryru
 PROGRESS_MIN_ITERATIONS = 20_000
 
 
-def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> RunConfig:
+def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> tuple[RunConfig, dict[str, str]]:
     """Flags > env > TOML > defaults, validated; errors name the value and its origin."""
     loaded = load_settings(SETTINGS[table], flags, resolve_config_file(config))
-    return RunConfig.from_mapping(loaded.settings.model_dump())
+    return RunConfig.from_mapping(loaded.settings.model_dump()), dict(loaded.origins)
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
                 fills_out: Path | None, progress: bool | None) -> None:
-    run_config = load_run_config(table, flags, config)
+    run_config, origins = load_run_config(table, flags, config)
     utc = frozen_utc() or utc_now_iso()
     secret_provider = None
     if run_config.exchange == "bybit" and not run_config.network:
@@ -36,12 +37,21 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     show_progress = progress if progress is not None else (
         sys.stderr.isatty() and run_config.iterations >= PROGRESS_MIN_ITERATIONS
     )
-    with _progress_bar(show_progress, run_config.iterations) as on_progress:
-        report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress)
-    data = dumps(report)
-    if out is not None:
-        write_atomic(out, data)
-    else:
+    writer = FillsWriter(fills_out) if fills_out is not None else None
+    try:
+        with _progress_bar(show_progress, run_config.iterations) as on_progress:
+            report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
+                                 fill_listeners=[writer.write] if writer else (), config_sources=origins)
+        data = dumps(report)
+        if out is not None:
+            write_atomic(out, data)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    if out is None:
         emit(data)
 
 
