@@ -21,7 +21,7 @@ from mmexec.engine.report import LoopStats, build_core_report
 from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.exchanges.base import IExchangeClient
 
-FillListener = Callable[[FillEvent], None]
+FillListener = Callable[[FillEvent], object]  # return values are ignored
 ProgressCallback = Callable[[int, int], None]
 _BUY, _SELL = Side.BUY, Side.SELL
 _FILLED = OrderState.FILLED
