@@ -10,22 +10,32 @@ the open position; the average entry price is ``cost / qty``):
   opens a new one at ``price``.
 
 Unrealized PnL is ``qty * mark - cost`` at the symbol's last mid. ``net = realized + unrealized - fees +
-rebates``, exactly. All arithmetic runs in :data:`PNL_CONTEXT` (160 digits). The only operation that can round
-is the division of a *partial* close (``cost * x / qty`` when the average entry price has no finite decimal
-expansion); its rounding error (below 1e-150 relative) moves between realized and unrealized and never changes
-their sum, which always equals the cash flows plus the position at the mark.
+rebates``, exactly. Additions, subtractions and products run in :data:`PNL_CONTEXT` (160 digits, ``Inexact``
+trapped: exact or an error). The one division -- the cost removed by a *partial* close, ``cost * x / qty``,
+when the average entry price has no finite decimal expansion -- is rounded half-even to
+:data:`DIVISION_PLACES` decimal places; that rounding moves between realized and unrealized and never changes
+their sum, which always equals the cash flows plus the position at the mark, exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from typing import Any
 
 from mmexec.engine.models import FillEvent, Number, Position, to_decimal
 
-PNL_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow])
+PNL_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+DIVISION_PLACES = 60
+_DIVISION_CONTEXT = Context(prec=200, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+_QUANTUM = Decimal(1).scaleb(-DIVISION_PLACES)
 _ZERO = Decimal(0)
+
+
+def _divide(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """``numerator / denominator`` rounded half-even to :data:`DIVISION_PLACES` places (the only rounding)."""
+    ctx = _DIVISION_CONTEXT
+    return ctx.quantize(ctx.divide(numerator, denominator), _QUANTUM)
 
 
 class _Book:
@@ -46,11 +56,9 @@ class _Book:
         realized = _ZERO
         if self.qty != 0 and (self.qty > 0) != (signed_qty > 0):
             # Against the position: close min(|signed_qty|, |qty|) of it.
-            closing = -signed_qty if abs(signed_qty) <= abs(self.qty) else self.qty
-            if closing == self.qty:
-                removed = self.cost  # a full close removes the exact cost: no division
-            else:
-                removed = ctx.divide(ctx.multiply(self.cost, closing), self.qty)
+            closing = signed_qty.copy_negate() if signed_qty.copy_abs() <= self.qty.copy_abs() else self.qty
+            # A full close removes exactly the cost (no division); a partial one its share of it.
+            removed = self.cost if closing == self.qty else _divide(ctx.multiply(self.cost, closing), self.qty)
             realized = ctx.subtract(ctx.multiply(closing, price), removed)
             self.realized = ctx.add(self.realized, realized)
             self.qty = ctx.subtract(self.qty, closing)
@@ -62,7 +70,7 @@ class _Book:
         return realized
 
     def avg_price(self) -> Decimal:
-        return _ZERO if self.qty == 0 else PNL_CONTEXT.divide(self.cost, self.qty)
+        return _ZERO if self.qty == 0 else _divide(self.cost, self.qty)
 
     def unrealized(self, mark: Decimal) -> Decimal:
         return PNL_CONTEXT.subtract(PNL_CONTEXT.multiply(self.qty, mark), self.cost)
@@ -81,7 +89,7 @@ class PnlTracker:
         book = self._books.get(fill.symbol)
         if book is None:
             book = self._books[fill.symbol] = _Book()
-        signed = fill.qty if fill.side.sign > 0 else -fill.qty
+        signed = fill.qty if fill.side.sign > 0 else fill.qty.copy_negate()  # exact, unlike unary minus
         return book.apply(signed, fill.price)
 
     def symbols(self) -> list[str]:
@@ -98,7 +106,10 @@ class PnlTracker:
         if symbol is not None:
             book = self._books.get(symbol)
             return _ZERO if book is None else book.realized
-        return sum((b.realized for b in self._books.values()), _ZERO)
+        total = _ZERO
+        for book in self._books.values():
+            total = PNL_CONTEXT.add(total, book.realized)
+        return total
 
     def section(
         self,

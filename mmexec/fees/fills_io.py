@@ -50,11 +50,19 @@ def _plain(value: Decimal) -> str:
 
 
 def fill_to_dict(fill: FillEvent) -> dict[str, Any]:
+    """The line's fields. Raises ``ValueError`` for a fill the reader would refuse (a file written here is
+    always readable)."""
+    if not _SYMBOL.match(fill.symbol):
+        raise ValueError(f"cannot write fill {fill.fill_id!r}: symbol {fill.symbol!r} is not like BTCUSDT")
+    try:
+        qty, price = _check_amount(fill.qty, "qty", fill.qty), _check_amount(fill.price, "price", fill.price)
+    except _BadLine as exc:
+        raise ValueError(f"cannot write fill {fill.fill_id!r}: {exc}") from None
     return {
         "symbol": fill.symbol,
         "side": fill.side.value,
-        "qty": _plain(fill.qty),
-        "price": _plain(fill.price),
+        "qty": _plain(qty),
+        "price": _plain(price),
         "liquidity": "maker" if fill.is_maker else "taker",
         "timestamp_ms": fill.timestamp_ms,
         "client_order_id": fill.client_order_id,
@@ -80,10 +88,14 @@ def _decimal(obj: dict[str, Any], key: str) -> Decimal:
         dec = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
     except ArithmeticError:
         raise _BadLine(f"{key} must be a decimal number, got {value!r}") from None
+    return _check_amount(dec, key, value)
+
+
+def _check_amount(dec: Decimal, key: str, shown: object) -> Decimal:
     if not dec.is_finite() or dec <= 0:
-        raise _BadLine(f"{key} must be a positive number, got {value!r}")
+        raise _BadLine(f"{key} must be a positive number, got {shown!r}")
     if dec >= MAX_MAGNITUDE or decimal_places(dec) > MAX_PLACES:
-        raise _BadLine(f"{key} is out of range (below 1e15, at most {MAX_PLACES} decimal places): {value!r}")
+        raise _BadLine(f"{key} is out of range (below 1e15, at most {MAX_PLACES} decimal places): {shown!r}")
     return dec
 
 

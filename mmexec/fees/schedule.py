@@ -36,8 +36,14 @@ def decimal_places(value: Decimal) -> int:
     """Decimal places of a finite ``value`` ignoring trailing zeros (``1.50`` -> 1, ``1E+2`` -> 0)."""
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return max(0, -(exponent + trailing)) if any(digits) else 0
+    if exponent >= 0:
+        return 0
+    trailing = 0
+    for digit in reversed(digits):
+        if digit:
+            break
+        trailing += 1
+    return max(0, -(exponent + trailing)) if trailing < len(digits) else 0
 
 
 def parse_bps(value: object, field_name: str = "bps") -> Decimal:
