@@ -22,7 +22,7 @@ _OUT = "Output & config"
 
 Text = str | None
 # Parameters of the run command that are not settings keys (and the closure's own variables).
-_NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "table", "command", "summary"})
+_NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "log_level", "table", "command", "summary"})
 
 
 def _opt(flag: str, help: str, panel: str, metavar: str = "TEXT") -> Any:
@@ -66,12 +66,15 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file (atomically) instead of stdout", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
         config: Annotated[Path | None, typer.Option("--config", help="TOML config file [default: $MMEXEC_CONFIG or ./mmexec.toml]", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
         progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr [default: when stderr is a terminal and the run is long]", rich_help_panel=_OUT, show_default=False)] = None,
+        log_level: Annotated[Text, _opt("--log-level", "JSON log lines on stderr from this level: debug, info, warning, error [default: warning]", _OUT, "LEVEL")] = None,
     ) -> None:
         flags = {k: v for k, v in locals().items() if k not in _NOT_SETTINGS}
         if ref_price == []:
             flags["ref_price"] = None
         from mmexec.cli.run_impl import execute_run
+        from mmexec.exchanges.bybit.jsonlog import configure_logging
 
+        configure_logging(log_level)
         execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress)
 
     return app
