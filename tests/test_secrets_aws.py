@@ -217,19 +217,8 @@ def test_cli_save_show_list_delete_with_aws(aws: str, cli, tmp_path: Path) -> No
 def test_cli_backend_configured_through_env_and_toml(aws: str, cli, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "mmexec.toml").write_text(f'[secrets]\nbackend = "aws"\naws_endpoint_url = "{aws}"\n')
     monkeypatch.setenv("MMEXEC_SECRETS__AWS_REGION", "eu-central-1")
-    saved = cli(
-        "secrets",
-        "save",
-        "--exchange",
-        "bybit",
-        "--env",
-        "dev",
-        "--api-key",
-        KEY,
-        "--api-secret",
-        "-",
-        input=SECRET + "\n",
-    )
+    args = ["--exchange", "bybit", "--env", "dev", "--api-key", KEY, "--api-secret", "-"]
+    saved = cli("secrets", "save", *args, input=SECRET)
     assert saved.exit_code == 0, saved.stderr
     assert "aws secretsmanager region eu-central-1" in saved.stdout
     client = boto3.client("secretsmanager", region_name="eu-central-1", endpoint_url=aws)

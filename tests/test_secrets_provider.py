@@ -203,3 +203,19 @@ def test_from_config_builds_the_configured_backend(tmp_path: Path) -> None:
     assert p.location() == f"file {tmp_path / 'store.json'}"
     p = SecretProvider.from_config(None, {"backend": "env"})
     assert p.backend_name == "env"
+
+
+def test_provider_from_config_finds_the_config_file_like_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmexec.secrets.settings_provider import provider_from_config
+
+    (tmp_path / "mmexec.toml").write_text(f'[secrets]\nfile = "{tmp_path / "local.json"}"\n')
+    assert provider_from_config().location() == f"file {tmp_path / 'local.json'}"  # ./mmexec.toml
+    other = tmp_path / "other.toml"
+    other.write_text('[secrets]\nbackend = "env"\n')
+    monkeypatch.setenv("MMEXEC_CONFIG", str(other))
+    assert provider_from_config().backend_name == "env"
+    assert provider_from_config(None, {"backend": "file"}).backend_name == "file"
+    with pytest.raises(ConfigError, match="does not exist"):
+        provider_from_config(tmp_path / "missing.toml")

@@ -26,9 +26,7 @@ app = new_app(
 )
 
 ExchangeOpt = Annotated[str, typer.Option("--exchange", help="Exchange: bybit.", show_default=False)]
-EnvOpt = Annotated[
-    str, typer.Option("--env", help="API environment: dev, shadow, soak or prod.", show_default=False)
-]
+EnvOpt = Annotated[str, typer.Option("--env", help="API environment: dev, shadow, soak or prod.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print canonical JSON (values masked).")]
 
 # Options every subcommand shares: where the credentials live. Keys of the [secrets] table.
@@ -104,12 +102,10 @@ def _store_options(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def _provider(store: StoreFlags) -> SecretProvider:
-    from mmexec.config.files import resolve_config_file
-    from mmexec.secrets.provider import SecretProvider
+    from mmexec.secrets.settings_provider import provider_from_config
 
     flags = dict(store)
-    config_file = resolve_config_file(flags.pop("config", None))
-    return SecretProvider.from_config(config_file, flags)
+    return provider_from_config(flags.pop("config", None), flags)
 
 
 def _entry(exchange: str, env: str) -> tuple[str, str]:
@@ -137,6 +133,12 @@ def _read_value(given: str | None, what: str, flag: str, label: str) -> str:
     return check_value(value, what, source="prompt")
 
 
+def _confirm(question: str) -> bool:
+    """Ask on stderr, read the answer from stdin (click's confirm writes to stdout, which carries results)."""
+    typer.echo(question, err=True, nl=False)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
 def _print_masked(creds: ApiCredentials, json_out: bool, extra: dict[str, str]) -> None:
     from mmexec.canonical import dumps
 
@@ -155,9 +157,7 @@ def _note_env_override(provider: SecretProvider, exchange: str) -> None:
         from mmexec.secrets.credentials import env_var_names
 
         key_var, secret_var = env_var_names(exchange)
-        typer.echo(
-            f"note: {key_var} and {secret_var} are set and take precedence over stored credentials", err=True
-        )
+        typer.echo(f"note: {key_var} and {secret_var} are set and take precedence over stored credentials", err=True)
 
 
 @app.command("save", context_settings={"allow_extra_args": True})
@@ -284,14 +284,9 @@ def delete(
     provider = _provider(store)
     provider.ensure_writable(exchange)
     where = provider.location()
-    if not yes:
-        try:
-            confirmed = typer.confirm(f"Delete the credentials of {exchange}/{env} from {where}?", err=True)
-        except typer.Abort:
-            confirmed = False
-        if not confirmed:
-            typer.echo("not deleted", err=True)
-            raise typer.Exit(1)
+    if not yes and not _confirm(f"Delete the credentials of {exchange}/{env} from {where}? [y/N]: "):
+        typer.echo("not deleted", err=True)
+        raise typer.Exit(1)
     deleted = provider.delete(exchange, env)
     if json_out:
         emit(
@@ -306,9 +301,7 @@ def delete(
             )
         )
     elif deleted:
-        suffix = (
-            " (recoverable for 7 days; saving it again restores it)" if provider.backend_name == "aws" else ""
-        )
+        suffix = " (recoverable for 7 days; saving it again restores it)" if provider.backend_name == "aws" else ""
         typer.echo(f"deleted {exchange}/{env} from {where}{suffix}")
     else:
         typer.echo(f"nothing to delete: no credentials for {exchange}/{env} in {where}")

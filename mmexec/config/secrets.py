@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from mmexec.config.base import TableSettings
@@ -22,6 +22,10 @@ from mmexec.config.base import TableSettings
 SecretsBackendName = Literal["file", "aws", "env"]
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[^\s]*)?$")
+_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws_region": (_REGION, "expected an AWS region like us-east-1"),
+    "aws_endpoint_url": (_URL, "expected an http:// or https:// URL like http://127.0.0.1:5000"),
+}
 
 
 class SecretsSettings(TableSettings):
@@ -38,34 +42,16 @@ class SecretsSettings(TableSettings):
     def _backend(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("file", mode="before")
+    @field_validator("file", "aws_region", "aws_endpoint_url", mode="before")
     @classmethod
-    def _file(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
-            return Path(value).expanduser()
-        return value
-
-    @field_validator("aws_region", mode="before")
-    @classmethod
-    def _region(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
-            if not _REGION.match(value):
-                raise ValueError("expected an AWS region like us-east-1")
-        return value
-
-    @field_validator("aws_endpoint_url", mode="before")
-    @classmethod
-    def _endpoint(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
-            if not _URL.match(value):
-                raise ValueError("expected an http:// or https:// URL like http://127.0.0.1:5000")
-        return value
+    def _optional_text(cls, value: Any, info: ValidationInfo) -> Any:
+        """Blank means "not set"; ``~`` expands in the path; region and URL must look like one."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        pattern, expected = _PATTERNS.get(info.field_name or "", (None, ""))
+        if pattern is not None and not pattern.match(value):
+            raise ValueError(expected)
+        return Path(value).expanduser() if info.field_name == "file" else value

@@ -74,7 +74,7 @@ class FileBackend:
             raise SecretsError("the secrets file's parent is not a directory", source=f"path {directory}")
         if st.st_mode & 0o022:
             raise SecretsError(
-                f"secrets directory {directory} is writable by group or others (mode {_mode(st.st_mode)}); "
+                f"the secrets directory is writable by group or others (mode {_mode(st.st_mode)}); "
                 f"use a private directory or run: chmod go-w {directory}",
                 source=self.location(),
             )
@@ -105,13 +105,13 @@ class FileBackend:
             raise SecretsError("the secrets file is not a regular file", source=self.location())
         if st.st_mode & 0o077:
             raise SecretsError(
-                f"refusing to read secrets file {self.path}: group or others can access it "
-                f"(mode {_mode(st.st_mode)}); run: chmod 600 {self.path}",
+                f"refusing to read the secrets file: group or others can access it (mode {_mode(st.st_mode)}); "
+                f"run: chmod 600 {self.path}",
                 source=self.location(),
             )
         if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
             raise SecretsError(
-                f"refusing to read secrets file {self.path}: it belongs to uid {st.st_uid}, not to you",
+                f"refusing to read the secrets file: it belongs to uid {st.st_uid}, not to you",
                 source=self.location(),
             )
 
