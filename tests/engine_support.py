@@ -154,3 +154,45 @@ def open_notional_by_side(orders: Iterable[Any]) -> dict[tuple[str, Side], Decim
         key = (order.symbol, order.side)
         out[key] = out.get(key, ZERO) + order.remaining_qty * order.price
     return out
+
+
+def assert_books_agree(rig: Rig) -> None:
+    """Order store, risk monitor and exchange tell the same story."""
+    store_pos = {s: q for s, q in rig.store.get_positions().items() if q}
+    risk_pos = {s: q for s, q in rig.risk.get_positions().items() if q}
+    venue_pos = {p.symbol: p.qty for p in rig.exchange.get_positions() if p.qty}
+    assert store_pos == risk_pos == venue_pos
+    store_open = {(o.order_id, o.filled_qty) for o in rig.store.get_open_orders()}
+    venue_open = {(o.order_id, o.filled_qty) for o in rig.exchange.get_open_orders()}
+    assert store_open == venue_open
+    reserved = open_notional_by_side(rig.store.get_open_orders())
+    for symbol in {o.symbol for o in rig.store.orders()} | set(rig.risk.get_positions()):
+        assert rig.risk.open_exposure(symbol) == (
+            reserved.get((symbol, Side.BUY), ZERO), reserved.get((symbol, Side.SELL), ZERO),
+        )
+
+
+def assert_loop_invariants(rig: Rig, report: dict[str, Any]) -> None:
+    orders = report["orders"]
+    # every accepted order ends FILLED or CANCELED (partially filled ones included) or is still open
+    assert orders["placed"] == orders["filled"] + orders["rejected"] + orders["canceled"] + orders["open"]
+    counts = rig.store.counts()
+    assert counts["PENDING"] == 0
+    assert counts["FILLED"] == orders["filled"]
+    assert counts["CANCELED"] == orders["canceled"]
+    assert counts["REJECTED"] == orders["rejected"]
+    assert counts["OPEN"] + counts["PARTIALLY_FILLED"] == orders["open"]
+    assert rig.store.total_created == orders["placed"]
+    # each fill either completes its order ("filled") or leaves it partially filled ("partial_fills")
+    assert orders["fills"] == orders["filled"] + orders["partial_fills"] == len(rig.fills)
+    assert orders["risk_blocks"] == report["risk"]["blocks_total"]
+    assert len(rig.exchange.requests) == orders["placed"]
+    assert_books_agree(rig)
+    by_fills: dict[str, Decimal] = {}
+    for fill in rig.fills:  # a position is the exact sum of its fills
+        by_fills[fill.symbol] = by_fills.get(fill.symbol, ZERO) + (fill.qty if fill.side is Side.BUY else -fill.qty)
+    assert {s: q for s, q in by_fills.items() if q} == {s: q for s, q in rig.store.get_positions().items() if q}
+    assert rig.exchange.violations == []
+    assert report["risk"]["freezes_total"] >= report["risk"]["freeze_events"]
+    if report["risk"]["frozen"]:
+        assert orders["open"] == 0

@@ -8,7 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from engine_support import CheckingExchange, Rig, expected_freezes, make_rig, open_notional_by_side
+from engine_support import (
+    CheckingExchange,
+    Rig,
+    assert_books_agree,
+    assert_loop_invariants,
+    expected_freezes,
+    make_rig,
+)
 
 from mmexec.canonical import dumps
 from mmexec.engine.clock import VirtualClock
@@ -44,22 +51,6 @@ def _rig(params: ExecutionParams | None = None, **kwargs: Any) -> Rig:
 
 def _btc_quote(bid: str = "49990.0", ask: str = "50010.0") -> Quote:
     return Quote("BTCUSDT", bid, ask)
-
-
-def _assert_books_agree(rig: Rig) -> None:
-    """Order store, risk monitor and exchange tell the same story."""
-    store_pos = {s: q for s, q in rig.store.get_positions().items() if q}
-    risk_pos = {s: q for s, q in rig.risk.get_positions().items() if q}
-    venue_pos = {p.symbol: p.qty for p in rig.exchange.get_positions() if p.qty}
-    assert store_pos == risk_pos == venue_pos
-    store_open = {(o.order_id, o.filled_qty) for o in rig.store.get_open_orders()}
-    venue_open = {(o.order_id, o.filled_qty) for o in rig.exchange.get_open_orders()}
-    assert store_open == venue_open
-    reserved = open_notional_by_side(rig.store.get_open_orders())
-    for symbol in {o.symbol for o in rig.store.orders()} | set(rig.risk.get_positions()):
-        assert rig.risk.open_exposure(symbol) == (
-            reserved.get((symbol, Side.BUY), D(0)), reserved.get((symbol, Side.SELL), D(0)),
-        )
 
 
 # ---------------------------------------------------------------- wiring
@@ -120,7 +111,7 @@ def test_quote_places_one_order_per_side_at_the_touch() -> None:
     assert {o.order_id for o in rig.store.orders()} == {"ORD000001", "ORD000002"}
     assert rig.loop.stats.placed == 2
     assert rig.risk.open_exposure("BTCUSDT") == (D("999.800"), D("1000.200"))
-    _assert_books_agree(rig)
+    assert_books_agree(rig)
 
 
 def test_off_grid_quotes_round_to_the_passive_side() -> None:
@@ -141,7 +132,7 @@ def test_orders_rest_while_the_touch_stays_within_requote_bps() -> None:
     assert rig.loop.stats.canceled == 2
     assert {o.price for o in rig.store.get_open_orders()} == {D("50020.0"), D("50040.0")}
     assert len(rig.store.get_by_state(OrderState.CANCELED)) == 2
-    _assert_books_agree(rig)
+    assert_books_agree(rig)
 
 
 def test_rejected_order_is_counted_and_retried() -> None:
@@ -205,7 +196,7 @@ def test_fill_updates_order_position_risk_and_listeners() -> None:
     assert all(o.updated_ms == START + 100 for o in rig.store.orders())
     assert rig.store.get_positions() == {"BTCUSDT": D("0.000")}
     assert [f.client_order_id for f in rig.fills] == ["CLI00000001", "CLI00000002"]
-    _assert_books_agree(rig)
+    assert_books_agree(rig)
     # the filled sides are quoted again on the next quote
     rig.loop.on_quote(_btc_quote(), _params())
     assert rig.loop.stats.placed == 4
@@ -221,7 +212,7 @@ def test_partial_fills_update_everything_at_every_increment() -> None:
         assert order.state is OrderState.PARTIALLY_FILLED
         assert D(0) < order.filled_qty < order.qty
     assert rig.loop.stats.partial_fills == 2 and rig.loop.stats.filled == 0
-    _assert_books_agree(rig)
+    assert_books_agree(rig)
     position = sum((f.qty * f.side.sign for f in rig.fills), D(0))
     assert rig.risk.get_positions()["BTCUSDT"] == position
     rig.loop.on_quote(_btc_quote(), params)  # partially filled orders keep resting
@@ -230,7 +221,7 @@ def test_partial_fills_update_everything_at_every_increment() -> None:
     assert rig.loop.on_fill() == 2
     assert all(o.state is OrderState.FILLED and o.filled_qty == o.qty for o in rig.store.orders())
     assert rig.loop.stats.filled == 2 and rig.loop.stats.fills == 4
-    _assert_books_agree(rig)
+    assert_books_agree(rig)
 
 
 def test_partially_filled_then_canceled_counts_as_canceled_and_releases_the_rest() -> None:
@@ -244,7 +235,7 @@ def test_partially_filled_then_canceled_counts_as_canceled_and_releases_the_rest
     assert rig.risk.open_exposure("BTCUSDT") == (D(0), D(0))
     rig.clock.advance(1_000)
     assert rig.loop.on_fill() == 0  # the rest never comes
-    _assert_books_agree(rig)
+    assert_books_agree(rig)
 
 
 class _ScriptedVenue(FakeExchangeClient):
@@ -342,27 +333,6 @@ def test_on_quote_for_an_unknown_symbol_uses_the_params_reference_price() -> Non
 
 
 # ---------------------------------------------------------------- run_shadow
-def _invariants(rig: Rig, report: dict[str, Any]) -> None:
-    orders = report["orders"]
-    # every accepted order ends FILLED or CANCELED (partially filled ones included) or is still open
-    assert orders["placed"] == orders["filled"] + orders["rejected"] + orders["canceled"] + orders["open"]
-    counts = rig.store.counts()
-    assert counts["PENDING"] == 0
-    assert counts["FILLED"] == orders["filled"]
-    assert counts["CANCELED"] == orders["canceled"]
-    assert counts["REJECTED"] == orders["rejected"]
-    assert counts["OPEN"] + counts["PARTIALLY_FILLED"] == orders["open"]
-    assert rig.store.total_created == orders["placed"]
-    # each fill either completes its order ("filled") or leaves it partially filled ("partial_fills")
-    assert orders["fills"] == orders["filled"] + orders["partial_fills"] == len(rig.fills)
-    assert orders["risk_blocks"] == report["risk"]["blocks_total"]
-    assert len(rig.exchange.requests) == orders["placed"]
-    _assert_books_agree(rig)
-    assert rig.exchange.violations == []
-    if report["risk"]["frozen"]:
-        assert orders["open"] == 0
-
-
 @pytest.mark.parametrize(
     ("rig_kwargs", "param_kwargs"),
     [
@@ -377,7 +347,7 @@ def test_run_shadow_keeps_the_books_consistent(rig_kwargs: dict[str, Any], param
     params = _params(iterations=400, **param_kwargs)
     rig = make_rig(params, **rig_kwargs)
     report = rig.loop.run_shadow(params)
-    _invariants(rig, report)
+    assert_loop_invariants(rig, report)
 
 
 def test_run_shadow_report_shape_and_values() -> None:
@@ -409,7 +379,7 @@ def test_run_shadow_report_shape_and_values() -> None:
         (abs(D(repr(v))) for v in positions["net_pos_usd"].values()), D(0)
     )
     assert "000000000" not in text  # no binary float noise such as 0.15000000000000002
-    _invariants(rig, report)
+    assert_loop_invariants(rig, report)
 
 
 def test_run_keeps_exact_decimals_and_canonical_json_prints_them_short() -> None:
@@ -474,7 +444,7 @@ def test_freezes_and_unfreezes_follow_the_edge_rule(param_kwargs: dict[str, Any]
         assert report["risk"]["last_freeze_symbol"] == expected.events[-1][0]
         assert report["risk"]["last_freeze_reason"] == "Edge below threshold"
     assert rig.exchange.violations == []  # nothing placed while frozen
-    _invariants(rig, to_plain(report))
+    assert_loop_invariants(rig, to_plain(report))
 
 
 def to_plain(report: dict[str, Any]) -> dict[str, Any]:
