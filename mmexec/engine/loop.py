@@ -249,9 +249,8 @@ class ExecutionLoop:
             if order is None:
                 stats.unknown_fills += 1
                 continue
-            store.apply_fill(fill.client_order_id, fill.qty, now_ms=fill.timestamp_ms)
-            risk.reserve(order.symbol, order.side, -(fill.qty * order.price))
-            risk.apply_fill(fill.symbol, fill.side, fill.qty, fill.price)
+            store.fill_order(order, fill.qty, fill.timestamp_ms)
+            risk.on_execution(order.symbol, order.side, fill.qty, fill.price, order.price)
             stats.fills += 1
             if order.state is _FILLED:
                 stats.filled += 1

@@ -178,7 +178,11 @@ class InMemoryOrderStore:
 
     def apply_fill(self, client_order_id: str, qty: Decimal, *, now_ms: int | None = None) -> StoredOrder:
         """Add a fill increment; the order becomes FILLED exactly when filled qty equals its qty."""
-        order = self.require(client_order_id)
+        return self.fill_order(self.require(client_order_id), qty, now_ms)
+
+    def fill_order(self, order: StoredOrder, qty: Decimal, now_ms: int | None = None) -> StoredOrder:
+        """:meth:`apply_fill` for a caller that already holds the order (the execution loop)."""
+        client_order_id = order.client_order_id
         if qty <= 0:
             raise OrderStoreError(f"{client_order_id}: fill quantity must be positive, got {qty}")
         filled = order.filled_qty + qty

@@ -167,6 +167,18 @@ class RuntimeRiskMonitor:
         """Apply an execution to the position (exact sum of fills) and mark the symbol at ``price``."""
         self.apply_fill(symbol, Side(side), to_decimal(qty), to_decimal(price))
 
+    def on_execution(self, symbol: str, side: Side, qty: Decimal, price: Decimal, order_price: Decimal) -> None:
+        """A fill of an open order: release its reserved notional (at ``order_price``) and apply the fill."""
+        x = self._exposure(symbol)
+        if side is Side.BUY:
+            x.open_buy -= qty * order_price
+            x.pos += qty
+        else:
+            x.open_sell -= qty * order_price
+            x.pos -= qty
+        x.mark = price
+        self._update(x)
+
     def apply_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
         """:meth:`on_fill` for callers that already hold a ``Side`` and ``Decimal`` values."""
         x = self._exposure(symbol)

@@ -104,10 +104,11 @@ class FakeExchangeClient:
         self._orders[order_id] = _RestingOrder(order_id, req)
         self._active_coids.add(coid)
         self.placed_total += 1
-        for due, qty in plan_fills(req.qty, self.clock.now_ms(), self.latency_ms, u_fill=u_fill,
-                                   u_partial=u_partial, u_fraction=u_fraction, fill_rate=self.fill_rate,
-                                   partial_fill_rate=self.partial_fill_rate):
-            self._fills.schedule(due, order_id, qty)
+        if u_fill < self.fill_rate:
+            for due, qty in plan_fills(req.qty, self.clock.now_ms(), self.latency_ms, u_fill=u_fill,
+                                       u_partial=u_partial, u_fraction=u_fraction, fill_rate=self.fill_rate,
+                                       partial_fill_rate=self.partial_fill_rate):
+                self._fills.schedule(due, order_id, qty)
         return PlaceOrderResponse(True, coid, order_id, OrderState.OPEN, "")
 
     def place_limit_order(self, req: PlaceOrderRequest) -> PlaceOrderResponse:

@@ -1,0 +1,119 @@
+"""Engine and CLI performance figures (a script, not a test: nothing here asserts a time).
+
+    python benchmarks/bench_engine.py            # everything (about a minute or two)
+    python benchmarks/bench_engine.py --quick    # smaller runs, for a smoke check
+    python benchmarks/bench_engine.py --json results.json
+
+Throughput is quotes per second = iterations x symbols / engine time, where engine time is the CPU time of
+``ExecutionLoop.run`` alone (market, risk, order store, exchange, fees, PnL; not process start-up or JSON).
+Each scenario runs in a fresh interpreter so peak RSS (``ru_maxrss``) belongs to that scenario only.
+
+Scenarios use the CLI's defaults except where named:
+- ``default``: the seed's flags. The edge freeze is latched, so long runs spend most steps frozen (quoting
+  stops); this is what `mmexec shadow` does out of the box.
+- ``busy``: ``--edge-threshold -1000``: never freezes, the strategy trades on every step of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SYMBOLS5 = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT"]
+SYMBOLS2 = SYMBOLS5[:2]
+
+_CHILD = r"""
+import json, resource, sys, time
+from decimal import Decimal
+from mmexec.session import RunConfig, build_session
+spec = json.loads(sys.argv[1])
+utc = "2025-01-01T00:00:00Z"
+best = None
+for _ in range(spec["repeat"]):
+    cfg = RunConfig(symbols=tuple(spec["symbols"]), iterations=spec["iterations"],
+                    edge_threshold=Decimal(spec["edge_threshold"]))
+    session = build_session(cfg, utc=utc)
+    params = cfg.execution_params(utc)
+    c0, w0 = time.process_time(), time.perf_counter()
+    report = session.loop.run(params)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    if best is None or cpu < best["cpu_s"]:
+        best = {"cpu_s": cpu, "wall_s": wall, "placed": report["orders"]["placed"],
+                "fills": report["orders"]["fills"], "frozen": report["risk"]["frozen"]}
+best["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(best))
+"""
+
+
+def engine(name: str, symbols: list[str], iterations: int, edge_threshold: str, repeat: int) -> dict[str, object]:
+    spec = {"symbols": symbols, "iterations": iterations, "edge_threshold": edge_threshold, "repeat": repeat}
+    out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(spec)], capture_output=True, text=True,
+                         check=True)
+    result = json.loads(out.stdout)
+    quotes = iterations * len(symbols)
+    result.update(name=name, iterations=iterations, symbols=len(symbols), quotes=quotes,
+                  quotes_per_s=round(quotes / result["cpu_s"]))
+    return result
+
+
+def command_ms(args: list[str], runs: int) -> float:
+    env = {**os.environ, "MM_FREEZE_UTC_ISO": "2025-01-01T00:00:00Z"}
+    mmexec = str(Path(sys.executable).with_name("mmexec"))
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([mmexec, *args], capture_output=True, check=True, env=env)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def machine() -> dict[str, object]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (smoke check)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    big = 100_000 if args.quick else 1_000_000
+    scenarios = [
+        ("(a) 500 x 5, default", SYMBOLS5, 500, "1.5", 20),
+        ("(a) 500 x 5, busy", SYMBOLS5, 500, "-1000", 20),
+        (f"(b) {big:,} x 2, default", SYMBOLS2, big, "1.5", 1),
+        (f"(b) {big:,} x 2, busy", SYMBOLS2, big, "-1000", 1),
+        (f"memory: {big // 10:,} x 2, busy", SYMBOLS2, big // 10, "-1000", 1),
+    ]
+    results = [engine(*s) for s in scenarios]
+    cli = {
+        "help_ms": command_ms(["--help"], 7 if args.quick else 21),
+        "shadow_default_ms": command_ms(["shadow"], 5 if args.quick else 11),
+    }
+    print(f"machine: {machine()}")
+    print(f"{'scenario':34} {'quotes/s':>12} {'cpu s':>8} {'placed':>9} {'fills':>9} {'frozen':>7} {'max RSS MiB':>12}")
+    for r in results:
+        print(f"{r['name']:34} {r['quotes_per_s']:>12,} {r['cpu_s']:>8.3f} {r['placed']:>9,} {r['fills']:>9,} "
+              f"{r['frozen']!s:>7} {r['max_rss_mib']:>12.1f}")
+    print(f"mmexec --help: {cli['help_ms']:.0f} ms (median); mmexec shadow (default): "
+          f"{cli['shadow_default_ms']:.0f} ms (median)")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "engine": results, "cli": cli}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
