@@ -97,13 +97,19 @@ def test_profiles_table(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped
 
 def test_fee_report_json_is_the_runs_fees_section(cli, fills_file: Path) -> None:  # type: ignore[no-untyped-def]
     # The run: a ledger fed fill by fill under VIP2; the CLI re-prices the exported fills under VIP2.
-    fee_schedule, profile_map, description = resolve_fee_config(fee_tier="VIP2")
-    ledger = FeeLedger(fee_schedule, profile_map, tier=description["tier"])
+    fee_config = resolve_fee_config(fee_tier="VIP2")
+    ledger = fee_config.ledger()
+    by_hand = FeeLedger(fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier)
     for f in FILLS:
         ledger.on_fill(f)
+        by_hand.on_fill(f)
     result = cli("fees", "--fills", str(fills_file), "--tier", "VIP2", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.stdout_bytes == dumps(ledger.section())
+    section = by_hand.section()  # a run that records its fee setup itself
+    section["schedule"] = fee_config.description
+    assert result.stdout_bytes == dumps(section)
+    assert loads(result.stdout_bytes)["schedule"]["tier"] == "VIP2"
 
 
 def test_fee_report_json_by_hand(cli, fills_file: Path, snapshot_json) -> None:  # type: ignore[no-untyped-def]

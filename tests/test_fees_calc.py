@@ -115,6 +115,13 @@ def test_empty_fills_give_zero_totals_and_the_section_shape() -> None:
     }  # fmt: skip
 
 
+def test_setup_is_recorded_as_the_schedule_key() -> None:
+    setup = {"tier": "VIP2", "profiles": None}
+    report = calc_fees_and_rebates(FILLS, VIP0_PROFILE, build_profile_map("VIP2"), tier="VIP2", setup=setup)
+    assert report.to_dict()["schedule"] == setup
+    assert "schedule" not in calc_fees_and_rebates(FILLS, VIP0_PROFILE).to_dict()
+
+
 def test_section_is_canonical_json_with_snake_case_keys() -> None:
     section = calc_fees_and_rebates(FILLS, VIP0_PROFILE, build_profile_map("VIP2"), tier="VIP2").to_dict()
     data = loads(dumps(section))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mmexec.canonical import dumps, loads
+from mmexec.engine.models import FillEvent, Side
 from mmexec.errors import ConfigError, InputError
 from mmexec.fees.profiles import VIP0_PROFILE, VIP1_PROFILE, VIP2_PROFILE
 from mmexec.fees.resolve import DEFAULT_FEE_SCHEDULE, FeeConfig, resolve_fee_config
@@ -101,6 +102,16 @@ def test_bad_values_name_value_and_source(kwargs: dict[str, object], expected: s
 def test_bad_profiles_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         resolve_fee_config(fee_profiles=tmp_path / "nope.toml")
+
+
+def test_config_ledger_records_the_setup() -> None:
+    config = resolve_fee_config(fee_tier="VIP3")
+    ledger = config.ledger()
+    ledger.on_fill(FillEvent("c", "o", "BTCUSDT", Side.BUY, Decimal(1), Decimal(10000), 0, True))
+    section = ledger.section()
+    assert section["tier"] == "VIP3" and section["schedule"] == config.description
+    assert section["total"]["maker_rebates"] == 3
+    assert config.ledger() is not ledger
 
 
 def test_profile_map_is_a_copy_per_call() -> None:

@@ -145,7 +145,7 @@ def _price_fills(path: str, fee_config: FeeConfig) -> FeeReport:
 
     fills = iter_fills(sys.stdin.buffer, "fills file <stdin>") if path == "-" else read_fills(path)
     return calc_fees_and_rebates(
-        fills, fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier
+        fills, fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier, setup=fee_config.description
     )
 
 

@@ -68,7 +68,8 @@ class FillFees:
         return FEE_CONTEXT.subtract(self.fee, self.rebate)
 
 
-def _bps_of(notional: Decimal, bps: Decimal) -> Decimal:
+def bps_of(notional: Decimal, bps: Decimal) -> Decimal:
+    """``notional * bps / 10000``, exactly (the one fee formula; reconciliation uses it too)."""
     return FEE_CONTEXT.divide(FEE_CONTEXT.multiply(notional, bps), _BPS_PER_UNIT)
 
 
@@ -76,9 +77,9 @@ def fill_fees(fill: FillEvent, schedule: FeeSchedule) -> FillFees:
     """Fee and rebate of one fill under ``schedule`` (exact; raises ``decimal.Inexact`` rather than round)."""
     notional = FEE_CONTEXT.multiply(fill.qty, fill.price)
     if fill.is_maker:
-        return FillFees(True, notional, _bps_of(notional, schedule.maker_bps),
-                        _bps_of(notional, schedule.maker_rebate_bps))
-    return FillFees(False, notional, _bps_of(notional, schedule.taker_bps), _ZERO)
+        return FillFees(True, notional, bps_of(notional, schedule.maker_bps),
+                        bps_of(notional, schedule.maker_rebate_bps))
+    return FillFees(False, notional, bps_of(notional, schedule.taker_bps), _ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +184,16 @@ class SymbolFees:
 
 @dataclass(frozen=True, slots=True)
 class FeeReport:
-    """Per-symbol and total fees; :meth:`to_dict` is the run report's ``fees`` section."""
+    """Per-symbol and total fees; :meth:`to_dict` is the run report's ``fees`` section.
+
+    ``setup`` (optional) describes the configuration that priced the fills -- the ``description`` of
+    :func:`mmexec.fees.resolve.resolve_fee_config` -- and appears as the section's ``schedule`` key.
+    """
 
     by_symbol: Mapping[str, SymbolFees]
     total: FeeTotals
     tier: str | None = None
+    setup: Mapping[str, Any] | None = None
 
     @property
     def maker_fees(self) -> Decimal:
@@ -206,11 +212,14 @@ class FeeReport:
         return self.total.net_cost
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "by_symbol": {sym: self.by_symbol[sym].to_dict() for sym in sorted(self.by_symbol)},
             "total": self.total.to_dict(),
             "tier": self.tier,
         }
+        if self.setup is not None:
+            out["schedule"] = dict(self.setup)
+        return out
 
 
 def calc_fees_and_rebates(
@@ -219,14 +228,16 @@ def calc_fees_and_rebates(
     profile_map: Mapping[str, FeeSchedule] | None = None,
     *,
     tier: str | None = None,
+    setup: Mapping[str, Any] | None = None,
 ) -> FeeReport:
     """Fees and rebates of ``fills``, per symbol and in total, each symbol priced by :func:`schedule_for`.
 
-    ``fills`` may be any iterable (a generator over a file streams); ``tier`` is only recorded in the report.
+    ``fills`` may be any iterable (a generator over a file streams); ``tier`` and ``setup`` are only
+    recorded in the report (see :class:`FeeReport`).
     """
     from mmexec.fees.ledger import FeeLedger
 
-    ledger = FeeLedger(fee_schedule, profile_map, tier=tier)
+    ledger = FeeLedger(fee_schedule, profile_map, tier=tier, setup=setup)
     for fill in fills:
         ledger.on_fill(fill)
     return ledger.report()

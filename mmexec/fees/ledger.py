@@ -20,7 +20,7 @@ from mmexec.fees.schedule import FeeSchedule
 class FeeLedger:
     """Per-symbol running sums of notional, fees and rebates. Memory grows with symbols, not fills."""
 
-    __slots__ = ("_by_symbol", "_fee_schedule", "_profile_map", "tier")
+    __slots__ = ("_by_symbol", "_fee_schedule", "_profile_map", "setup", "tier")
 
     def __init__(
         self,
@@ -28,11 +28,13 @@ class FeeLedger:
         profile_map: Mapping[str, FeeSchedule] | None = None,
         *,
         tier: str | None = None,
+        setup: Mapping[str, Any] | None = None,
     ) -> None:
         self._fee_schedule = fee_schedule
         self._profile_map = dict(profile_map or {})
         self._by_symbol: dict[str, RunningTotals] = {}
         self.tier = tier
+        self.setup = setup
 
     def on_fill(self, fill: FillEvent) -> FillFees:
         """Account for one fill; returns its fee and rebate."""
@@ -48,7 +50,7 @@ class FeeLedger:
             for sym, running in sorted(self._by_symbol.items())
         }
         total = reduce(lambda acc, item: acc + item.totals, by_symbol.values(), FeeTotals())
-        return FeeReport(by_symbol=by_symbol, total=total, tier=self.tier)
+        return FeeReport(by_symbol=by_symbol, total=total, tier=self.tier, setup=self.setup)
 
     def section(self) -> dict[str, Any]:
         """The run report's ``fees`` section (Decimals; canonical JSON turns them into numbers)."""
