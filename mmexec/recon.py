@@ -21,11 +21,10 @@ from typing import Any, Protocol
 
 from mmexec.engine.order_store import InMemoryOrderStore
 from mmexec.exchanges.base import ExecutionTotals, IExchangeClient
-from mmexec.fees.calc import FEE_CONTEXT, match_schedule
+from mmexec.fees.calc import FEE_CONTEXT, bps_of, match_schedule
 from mmexec.fees.schedule import FeeSchedule
 
 _ZERO = Decimal(0)
-_BPS = Decimal(10_000)
 DETAIL_LIMIT = 50
 KINDS = (
     "missing_on_exchange",
@@ -139,10 +138,6 @@ def reconcile(
     return ReconReport(len(venue_open.keys() | local_active.keys()), len(symbols), fees_checked, tuple(found))
 
 
-def _bps_of(notional: Decimal, bps: Decimal) -> Decimal:
-    return FEE_CONTEXT.divide(FEE_CONTEXT.multiply(notional, bps), _BPS)
-
-
 def _fee_discrepancies(ledger: FeeSource, totals: Mapping[str, ExecutionTotals], fee_schedule: FeeSchedule,
                        profile_map: Mapping[str, FeeSchedule] | None) -> list[Discrepancy]:
     found = []
@@ -151,9 +146,9 @@ def _fee_discrepancies(ledger: FeeSource, totals: Mapping[str, ExecutionTotals],
     for symbol in sorted(set(local_fees) | set(totals)):
         venue = totals.get(symbol) or ExecutionTotals()
         schedule, _ = match_schedule(symbol, fee_schedule, profile_map)
-        venue_fees = FEE_CONTEXT.add(_bps_of(venue.maker_notional, schedule.maker_bps),
-                                     _bps_of(venue.taker_notional, schedule.taker_bps))
-        venue_rebates = _bps_of(venue.maker_notional, schedule.maker_rebate_bps)
+        venue_fees = FEE_CONTEXT.add(bps_of(venue.maker_notional, schedule.maker_bps),
+                                     bps_of(venue.taker_notional, schedule.taker_bps))
+        venue_rebates = bps_of(venue.maker_notional, schedule.maker_rebate_bps)
         mine = (local_fees.get(symbol, _ZERO), local_rebates.get(symbol, _ZERO))
         if mine != (venue_fees, venue_rebates):
             found.append(Discrepancy("fee_mismatches", symbol, {"fees": mine[0], "rebates": mine[1]},

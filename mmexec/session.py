@@ -152,11 +152,11 @@ def build_session(config: RunConfig, *, utc: str, secret_provider: Any = None,
     store = InMemoryOrderStore()
     risk = RuntimeRiskMonitor(config.max_inv, config.max_total, config.edge_threshold)
     loop = ExecutionLoop(exchange, store, risk, clock=clock)
-    ledger = FeeLedger(fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier)
+    ledger = fee_config.ledger()  # its section carries the fee setup under "schedule"
     pnl = PnlTracker()
     loop.fill_listeners.extend([ledger.on_fill, pnl.on_fill, *fill_listeners])
     session = Session(config, clock, exchange, store, risk, loop)
-    session.sections.append(lambda report: _money_sections(report, ledger, pnl, fee_config.description))
+    session.sections.append(lambda report: _money_sections(report, ledger, pnl))
     session.sections.append(lambda report: report.update(recon=reconcile(
         store, exchange, fee_ledger=ledger, fee_schedule=fee_config.fee_schedule,
         profile_map=fee_config.profile_map).to_dict()))
@@ -166,11 +166,9 @@ def build_session(config: RunConfig, *, utc: str, secret_provider: Any = None,
     return session
 
 
-def _money_sections(report: dict[str, Any], ledger: FeeLedger, pnl: PnlTracker, fee_setup: dict[str, Any]) -> None:
+def _money_sections(report: dict[str, Any], ledger: FeeLedger, pnl: PnlTracker) -> None:
     """Add ``fees`` (with the fee setup that priced them) and ``pnl`` (marked at each symbol's last mid)."""
-    fees = ledger.section()
-    fees["schedule"] = fee_setup
-    report["fees"] = fees
+    report["fees"] = ledger.section()
     last_mids = report["positions"]["last_mid"]
     report["pnl"] = pnl.section(last_mids, ledger.fees_by_symbol(), ledger.rebates_by_symbol())
 
