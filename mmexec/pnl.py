@@ -26,7 +26,10 @@ from typing import Any
 from mmexec.engine.models import FillEvent, Number, Position, to_decimal
 
 PNL_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
-DIVISION_PLACES = 60
+# 1e-10 (of the quote currency) is far below any real tick, and keeps every PnL figure short enough (<= 16
+# significant digits for amounts under a million) to survive the JSON edge exactly, so the report's own numbers
+# satisfy net = realized + unrealized - fees + rebates, not just the Decimals behind them.
+DIVISION_PLACES = 10
 _DIVISION_CONTEXT = Context(prec=200, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 _QUANTUM = Decimal(1).scaleb(-DIVISION_PLACES)
 _ZERO = Decimal(0)

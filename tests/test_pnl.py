@@ -14,7 +14,7 @@ from mmexec.engine.models import FillEvent, Side
 from mmexec.fees.ledger import FeeLedger
 from mmexec.fees.profiles import build_profile_map
 from mmexec.fees.resolve import DEFAULT_FEE_SCHEDULE
-from mmexec.pnl import PnlTracker, net_pnl
+from mmexec.pnl import DIVISION_PLACES, PnlTracker, net_pnl
 
 D = Decimal
 
@@ -62,7 +62,7 @@ def test_average_cost_by_hand() -> None:
 def test_partial_close_with_a_non_terminating_average() -> None:
     t = run(fill("BUY", "1", "100"), fill("BUY", "1", "100"), fill("BUY", "1", "101"))  # avg 100.333...
     realized = t.on_fill(fill("SELL", "1", "101"))
-    assert abs(Fraction(realized) - Fraction(2, 3)) <= Fraction(1, 2 * 10**60)
+    assert abs(Fraction(realized) - Fraction(2, 3)) <= Fraction(1, 2 * 10**DIVISION_PLACES)
     # the split may round at 1e-60, the sum never does: realized + unrealized == cash + position * mark
     section = t.section({"BTCUSDT": D("100.5")})
     cash = -(D(100) + D(100) + D(101)) + D(101)
@@ -178,7 +178,7 @@ def test_average_cost_matches_a_fraction_oracle(fills: list[FillEvent]) -> None:
             qty, cost, dq = qty - closing, cost - removed, dq + closing
         qty, cost = qty + dq, cost + dq * price
         book[f.symbol] = (qty, cost)
-    assert abs(Fraction(tracker.realized()) - realized) <= Fraction(len(fills), 2 * 10**60)
+    assert abs(Fraction(tracker.realized()) - realized) <= Fraction(len(fills), 2 * 10**DIVISION_PLACES)
     for sym, (qty, _cost) in book.items():
         assert Fraction(tracker.position(sym).qty) == qty
 
