@@ -1,0 +1,160 @@
+"""Rich tables for people: a report's sections (``report show``) and a list of differences (``report diff``).
+
+Every section is shown, known or not: one key/value table per top-level key, nested objects flattened to paths
+in the syntax of :mod:`mmexec.reporting.diff` (``by_symbol.BTCUSDT``), lists of scalars inline, lists of
+objects as their own table (one row per item, one column per key), long lists cut after ``max_items`` with an
+"... and N more" row. Numbers are right-aligned. Strings are never read as rich markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from mmexec.reporting.diff import Difference, DiffKind, Segment, format_path, json_type
+
+# Shown first, in this order, when present; the rest follow alphabetically, then config and runtime.
+LEADING = ("execution", "orders", "positions", "risk", "pnl", "fees", "bybit", "recon")
+TRAILING = ("config", "runtime")
+MAX_CELL = 200  # characters of a nested value shown in one cell
+
+
+def section_names(report: dict[str, Any]) -> list[str]:
+    """The report's top-level keys in display order."""
+    fixed = set(LEADING) | set(TRAILING)
+    middle = sorted(k for k in report if k not in fixed)
+    return [k for k in LEADING if k in report] + middle + [k for k in TRAILING if k in report]
+
+
+def render_report(report: dict[str, Any], sections: Iterable[str], max_items: int = 20) -> list[Table]:
+    """Tables for ``sections`` (keys of ``report``), each followed by the tables of its lists of objects."""
+    tables: list[Table] = []
+    for name in sections:
+        tables.extend(_section(name, report[name], max_items))
+    return tables
+
+
+def _section(name: str, value: Any, max_items: int) -> list[Table]:
+    main = Table(title=Text(name), title_justify="left", show_header=False)
+    main.add_column("key", overflow="fold")
+    main.add_column("value", overflow="fold")
+    records: list[Table] = []
+    # Iterative depth-first walk in document order: (path below the section, value).
+    stack: list[tuple[tuple[Segment, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        key = Text(format_path(path) or "(value)")
+        if isinstance(item, dict) and item:
+            stack.extend(((*path, k), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list) and item and all(isinstance(x, dict) for x in item[:max_items]):
+            title = format_path((name, *path))
+            main.add_row(key, Text(f"{len(item)} items (table {title})"))
+            records.append(_records(title, item, max_items))
+        elif isinstance(item, list) and item and any(isinstance(x, (dict, list)) for x in item[:max_items]):
+            if len(item) > max_items:
+                stack.append((path, _More(len(item) - max_items)))
+            stack.extend(((*path, i), x) for i, x in reversed(list(enumerate(item[:max_items]))))
+        elif isinstance(item, _More):
+            main.add_row(Text(f"{key}[…]"), Text(f"… and {item.count} more", style="dim"))
+        else:
+            main.add_row(key, cell(item, max_items=max_items))
+    return [main, *records]
+
+
+class _More:
+    """Marker row: a list was cut after ``max_items``."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+def _records(title: str, items: list[dict[str, Any]], max_items: int) -> Table:
+    shown = items[:max_items]
+    columns: dict[str, None] = {}
+    for item in shown:
+        columns.update(dict.fromkeys(item))
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column("#", justify="right")
+    for column in columns:
+        numeric = all(_is_number(item.get(column)) or item.get(column) is None for item in shown)
+        table.add_column(Text(format_path((column,))), justify="right" if numeric else "left", overflow="fold")
+    for i, item in enumerate(shown):
+        table.add_row(Text(str(i)), *(cell(item[c]) if c in item else Text("") for c in columns))
+    if len(items) > max_items:
+        table.add_row(Text("…"), Text(f"… and {len(items) - max_items} more", style="dim"))
+    return table
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def cell(value: Any, *, quote: bool = False, max_items: int | None = None) -> Text:
+    """One value as table text: JSON spelling for null/booleans/containers, numbers right-aligned.
+
+    ``quote`` writes strings as JSON strings (to tell ``"1"`` from ``1``); ``max_items`` cuts long lists.
+    """
+    if value is None:
+        return Text("null", style="dim")
+    if isinstance(value, bool):
+        return Text("true" if value else "false")
+    if _is_number(value):
+        return Text(str(value), justify="right")
+    if isinstance(value, str):
+        return Text(_compact(value) if quote else value)
+    if isinstance(value, list) and max_items is not None and len(value) > max_items:
+        return Text(f"{_compact(value[:max_items])[:-1]}, … and {len(value) - max_items} more]")
+    return Text(_compact(value))
+
+
+def _compact(value: Any) -> str:
+    from mmexec.canonical import dumps
+
+    text = dumps(value).decode("utf-8").rstrip("\n")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def diff_table(differences: Sequence[Difference], limit: int = 0) -> Table:
+    """The differences as a table (path, A, B, change); only the first ``limit`` rows when ``limit`` > 0."""
+    table = Table(show_lines=False)
+    table.add_column("path", overflow="fold")
+    table.add_column("A", overflow="fold")
+    table.add_column("B", overflow="fold")
+    table.add_column("change", overflow="fold")
+    shown = differences[:limit] if limit > 0 else differences
+    absent = Text("—", style="dim")
+    for d in shown:
+        a = absent if d.kind is DiffKind.ADDED else cell(d.a, quote=True)
+        b = absent if d.kind is DiffKind.REMOVED else cell(d.b, quote=True)
+        table.add_row(Text(d.path), a, b, _change(d))
+    if len(shown) < len(differences):
+        more = len(differences) - len(shown)
+        table.add_row(Text("…"), Text(""), Text(""), Text(f"… and {more} more (--json lists all)", style="dim"))
+    return table
+
+
+def _change(d: Difference) -> Text:
+    if d.kind is DiffKind.ADDED:
+        return Text("added", style="green")
+    if d.kind is DiffKind.REMOVED:
+        return Text("removed", style="red")
+    if d.abs_change is not None:
+        text = f"{d.abs_change:+}"
+        if d.rel_change is not None:
+            text += f" ({_percent(d.rel_change)})"
+        return Text(text, style="yellow", justify="right")
+    ta, tb = json_type(d.a), json_type(d.b)
+    return Text(f"{ta} → {tb}" if ta != tb else "changed", style="yellow")
+
+
+def _percent(fraction: Decimal) -> str:
+    pct = fraction * 100
+    if pct != 0 and abs(pct) < Decimal("0.01"):
+        return f"{pct:+.2e}%"
+    return f"{pct:+.2f}%"
