@@ -184,3 +184,23 @@ def test_debug_flag_shows_traceback_for_errors(cli) -> None:
     result = cli("--debug", "shadow", "--fill-rate", "5")
     assert result.exit_code == 2
     assert "error: invalid fill_rate" in result.stderr
+
+
+def test_progress_goes_to_stderr_and_stdout_stays_json(cli) -> None:
+    result = cli("shadow", "--iterations", "300", "--progress")
+    assert result.exit_code == 0
+    json.loads(result.stdout)
+
+
+def test_closed_stdout_is_not_an_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "mmexec", "shadow", "--iterations", "2000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in err and b"error" not in err

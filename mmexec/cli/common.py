@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -23,10 +24,19 @@ def new_app(**kwargs: Any) -> typer.Typer:
 
 
 def emit(data: bytes) -> None:
-    """Write a command's result (bytes) to stdout and nothing else."""
+    """Write a command's result (bytes) to stdout and nothing else.
+
+    A reader that goes away early (``mmexec shadow | head -c 100``) is not an error: stop quietly.
+    """
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
-    if out is None:  # pragma: no cover - exotic stdout replacements
-        sys.stdout.write(data.decode("utf-8"))
-        return
-    out.write(data)
-    out.flush()
+    try:
+        if out is None:  # pragma: no cover - exotic stdout replacements
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
+            return
+        out.write(data)
+        out.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # keep the interpreter's final flush from failing again
+        raise typer.Exit(0) from None
