@@ -393,6 +393,18 @@ def test_run_keeps_exact_decimals_and_canonical_json_prints_them_short() -> None
     assert f'"ETHUSDT":{float(qty)!r}' in text or qty == 0
 
 
+def test_stats_export_every_counter() -> None:
+    params = _params(iterations=50)
+    rig = make_rig(params)
+    report = rig.loop.run_shadow(params)
+    stats = rig.loop.stats.to_dict()
+    assert {k: stats[k] for k in ("placed", "filled", "rejected", "canceled", "risk_blocks")} == {
+        k: report["orders"][k] for k in ("placed", "filled", "rejected", "canceled", "risk_blocks")
+    }
+    assert stats["iterations"] == 50 and stats["quotes"] == 50
+    assert all(isinstance(v, int) and v >= 0 for v in stats.values())
+
+
 def test_progress_is_reported_in_order_up_to_the_total() -> None:
     params = _params(iterations=250)
     rig = make_rig(params)

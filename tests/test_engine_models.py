@@ -111,6 +111,10 @@ def test_response_defaults_and_raw_is_not_compared() -> None:
     assert ok.state is OrderState.OPEN
     assert ok.message == ""
     assert ok == PlaceOrderResponse(True, "CLI00000001", "ORD000001", raw={"retCode": 0})
+    assert hash(ok) == hash(PlaceOrderResponse(True, "CLI00000001", "ORD000001", raw={"retCode": 0}))
+    assert ok != PlaceOrderResponse(False, "CLI00000001", None, OrderState.REJECTED, "no")
+    assert ok != (True, "CLI00000001", "ORD000001", OrderState.OPEN, "")  # not equal to a bare tuple
+    assert len({ok, PlaceOrderResponse(True, "CLI00000001", "ORD000001", raw={})}) == 1
 
 
 def test_position_default_entry_price() -> None:

@@ -245,10 +245,30 @@ def test_manual_freeze_with_a_reason() -> None:
     assert risk.freeze_log[-1].edge_bps is None  # no edge reading behind a manual freeze
 
 
-
 @pytest.mark.parametrize("edge", [float("nan"), "NaN", D("NaN")])
 def test_non_finite_edge_fails_safe(edge: object) -> None:
     # A broken edge signal must not crash the kill switch: the safe answer is to freeze.
     risk = _risk()
     risk.on_edge_update("BTCUSDT", edge)  # type: ignore[arg-type]
     assert risk.is_frozen()
+    assert risk.freezes_total == 1
+    assert risk.last_freeze_symbol == "BTCUSDT"
+    assert risk.last_freeze_reason  # a reason is recorded
+    assert risk.freeze_log[-1].edge_bps is None  # no number to record
+    assert risk.on_edge_update("ETHUSDT", edge) is False  # latched: no second event
+    assert risk.freezes_total == 1
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: edges_recovered() raises InvalidOperation once a NaN edge was seen")
+def test_a_nan_edge_is_not_a_recovered_edge() -> None:
+    risk = _risk()
+    risk.on_edge_update("BTCUSDT", float("nan"))
+    assert risk.edges_recovered() is False
+
+
+def test_minus_infinity_edge_freezes() -> None:
+    risk = _risk()
+    assert risk.on_edge_update("BTCUSDT", float("-inf")) is True
+    assert risk.is_frozen()
+    assert risk.last_freeze_reason == FREEZE_REASON_EDGE
+    assert risk.freeze_log[-1].edge_bps is None
