@@ -8,7 +8,7 @@ import pytest
 
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderRequest, Position, Side
-from mmexec.exchanges.base import IExchangeClient
+from mmexec.exchanges.base import ExecutionTotals, IExchangeClient
 from mmexec.exchanges.fake import REJECT_MESSAGE, FakeExchangeClient
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, plan_fills
@@ -210,6 +210,14 @@ def test_execution_totals_sum_every_fill_per_symbol() -> None:
     assert (eth.fills, eth.bought, eth.sold, eth.net_qty) == (2, D("0.1"), D("0.05"), D("0.05"))
     assert eth.maker_notional == D("450.05") and eth.taker_notional == 0  # resting limit orders fill as maker
     assert totals["BTCUSDT"].net_qty == D("-0.02")
+
+
+def test_execution_totals_split_maker_and_taker_notional() -> None:
+    totals = ExecutionTotals()
+    totals.add(True, D("0.5"), D(100), True)
+    totals.add(False, D("0.2"), D(110), False)
+    assert (totals.fills, totals.bought, totals.sold, totals.net_qty) == (2, D("0.5"), D("0.2"), D("0.3"))
+    assert (totals.maker_notional, totals.taker_notional) == (D("50.0"), D("22.0"))
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: cancel() leaves the canceled order's fills in the scheduler")

@@ -330,6 +330,20 @@ def test_freeze_cancels_every_open_order_and_stops_quoting() -> None:
     assert rig.exchange.violations == []
 
 
+def test_freeze_cancels_orders_placed_outside_the_quoting_books_too() -> None:
+    params = _params(symbols=["BTCUSDT"])
+    rig = _rig(params, fill_rate=0.0, reject_rate=0.0)
+    rig.loop.on_quote(_btc_quote(), params)
+    for symbol, price in (("BTCUSDT", "49000.0"), ("XRPUSDT", "0.6")):  # a manual order, and one in a bookless symbol
+        order = rig.store.create(symbol, Side.BUY, D(1), D(price))
+        response = rig.exchange.place_limit(PlaceOrderRequest(order.client_order_id, symbol, Side.BUY, 1, price))
+        rig.store.mark_open(order.client_order_id, response.order_id or "")
+    assert len(rig.exchange.get_open_orders()) == 4
+    assert rig.loop.on_edge_update("SOLUSDT", -1) is True  # a symbol the loop never quoted can freeze it
+    assert rig.store.get_open_orders() == [] and rig.exchange.get_open_orders() == []
+    assert rig.risk.last_freeze_symbol == "SOLUSDT"
+
+
 def test_on_quote_for_an_unknown_symbol_uses_the_params_reference_price() -> None:
     params = _params(ref_prices={"NEWUSDT": "2.5"})
     rig = _rig(params, fill_rate=0.0, reject_rate=0.0)
