@@ -28,7 +28,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(JSON_VALUES)
 def test_bytes_equal_json_dumps(obj: Any) -> None:
     assert dumps(obj) == _reference(obj)
@@ -88,7 +88,7 @@ def test_decimals_become_numbers_at_the_edge(value: Decimal, text: str) -> None:
     assert dumps({"x": value}) == f'{{"x":{text}}}\n'.encode()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.decimals(allow_nan=False, allow_infinity=False, min_value=Decimal("-1e15"), max_value=Decimal("1e15")))
 def test_decimal_is_written_as_the_nearest_float(value: Decimal) -> None:
     assert dumps([value]) == _reference([float(value)])
