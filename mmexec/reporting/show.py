@@ -122,20 +122,18 @@ def _compact(value: Any) -> str:
 
 def diff_table(differences: Sequence[Difference], limit: int = 0) -> Table:
     """The differences as a table (path, A, B, change); only the first ``limit`` rows when ``limit`` > 0."""
-    table = Table(show_lines=False)
+    shown = differences[:limit] if limit > 0 else differences
+    more = len(differences) - len(shown)
+    table = Table(caption=f"… and {more} more (--json lists all)" if more else None, caption_justify="left")
     table.add_column("path", overflow="fold")
     table.add_column("A", overflow="fold")
     table.add_column("B", overflow="fold")
     table.add_column("change", overflow="fold")
-    shown = differences[:limit] if limit > 0 else differences
     absent = Text("—", style="dim")
     for d in shown:
         a = absent if d.kind is DiffKind.ADDED else cell(d.a, quote=True)
         b = absent if d.kind is DiffKind.REMOVED else cell(d.b, quote=True)
         table.add_row(Text(d.path), a, b, _change(d))
-    if len(shown) < len(differences):
-        more = len(differences) - len(shown)
-        table.add_row(Text("…"), Text(""), Text(""), Text(f"… and {more} more (--json lists all)", style="dim"))
     return table
 
 
