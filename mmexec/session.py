@@ -210,10 +210,14 @@ def run_shadow_demo(
 ) -> str:
     """The seed's entry point: run a shadow session and return the canonical JSON report (text).
 
-    ``utc`` stamps ``runtime.utc`` (default: now). Further keyword options are :class:`RunConfig` fields
-    (``exchange``, ``quote_interval_ms``, ``fee_tier`` ...).
+    ``utc`` stamps ``runtime.utc``; without it, ``MM_FREEZE_UTC_ISO`` does (as the seed documents; malformed ->
+    :class:`~mmexec.errors.ConfigError`), else the current time. Further keyword options are
+    :class:`RunConfig` fields (``exchange``, ``quote_interval_ms``, ``fee_tier`` ...).
     """
     from mmexec.canonical import dumps_str
+    from mmexec.config.runtime import frozen_utc
+
+    utc = utc or frozen_utc()
 
     config = replace(
         RunConfig.from_mapping(options),

@@ -83,7 +83,6 @@ def test_the_stamp_changes_only_the_time_fields(reference_bytes: bytes) -> None:
     assert _without_time(later) == _without_time(json.loads(reference_bytes))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: run_shadow_demo() ignores MM_FREEZE_UTC_ISO and stamps the wall clock")
 def test_run_shadow_demo_honours_mm_freeze_utc_iso() -> None:
     # The seed: "Supports MM_FREEZE_UTC_ISO for deterministic timestamps"; conftest sets it to FROZEN.
     # Its own usage example calls run_shadow_demo(...) without a stamp and expects deterministic output.

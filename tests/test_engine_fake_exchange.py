@@ -220,7 +220,6 @@ def test_execution_totals_split_maker_and_taker_notional() -> None:
     assert (totals.maker_notional, totals.taker_notional) == (D("50.0"), D("22.0"))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cancel() leaves the canceled order's fills in the scheduler")
 def test_cancel_unschedules_the_orders_fills() -> None:
     venue, _ = _venue(partial_fill_rate=1.0)
     venue.place_limit(_req(1))

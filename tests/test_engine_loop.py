@@ -99,8 +99,6 @@ def test_execution_params_validation(kwargs: dict[str, Any], match: str) -> None
         _params(**kwargs)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ExecutionParams accepts repeated symbols (the CLI refuses them); "
-                                        "the run then steps that symbol's market twice per iteration")
 def test_execution_params_refuse_repeated_symbols() -> None:
     with pytest.raises(ValueError, match="BTCUSDT"):
         _params(symbols=["BTCUSDT", "ETHUSDT", "BTCUSDT"])
@@ -484,8 +482,6 @@ def to_plain(report: dict[str, Any]) -> dict[str, Any]:
     return json.loads(dumps(report))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: run() forwards only near-threshold edges, so the risk monitor's "
-                                        "latest edges (edges_recovered) go stale")
 def test_risk_monitor_sees_the_latest_edge_after_a_run() -> None:
     params = _params(symbols=["BTCUSDT", "ETHUSDT"], iterations=600)
     rig = make_rig(params)
@@ -496,8 +492,6 @@ def test_risk_monitor_sees_the_latest_edge_after_a_run() -> None:
     assert rig.risk.edges_recovered() is True
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: report risk.freeze_events is len(freeze_log), capped at 100, "
-                                        "while freezes_total keeps counting")
 def test_freeze_events_count_every_freeze_even_when_the_log_is_bounded() -> None:
     params = _params(iterations=3000, unfreeze_after_ms=0, edge_freeze_threshold_bps="2.5")
     rig = make_rig(params)

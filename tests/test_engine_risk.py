@@ -259,7 +259,6 @@ def test_non_finite_edge_fails_safe(edge: object) -> None:
     assert risk.freezes_total == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: edges_recovered() raises InvalidOperation once a NaN edge was seen")
 def test_a_nan_edge_is_not_a_recovered_edge() -> None:
     risk = _risk()
     risk.on_edge_update("BTCUSDT", float("nan"))

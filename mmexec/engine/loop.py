@@ -56,6 +56,8 @@ class ExecutionParams:
             raise ValueError(f"quote_interval_ms must be >= 1, got {self.quote_interval_ms}")
         if self.unfreeze_after_ms is not None and self.unfreeze_after_ms < 0:
             raise ValueError("unfreeze_after_ms must be >= 0")
+        if len(set(self.symbols)) != len(self.symbols):
+            raise ValueError(f"symbols repeat: {list(self.symbols)}")
 
     def make_market(self) -> SyntheticMarket:
         return SyntheticMarket(
@@ -72,7 +74,7 @@ class ExecutionParams:
 class _Book:
     """Per-symbol quoting state: the resting order on each side, in ticks."""
 
-    __slots__ = ("ask", "ask_blocked_at", "ask_ticks", "bid", "bid_blocked_at", "bid_ticks", "edge", "inst",
+    __slots__ = ("ask", "ask_blocked_at", "ask_ticks", "bid", "bid_blocked_at", "bid_ticks", "inst",
                  "last_ask_ticks", "last_bid_ticks", "requote_ticks", "symbol")
 
     def __init__(self, inst: Instrument, requote_bps: Decimal) -> None:
@@ -88,7 +90,6 @@ class _Book:
         # risk version at which an empty side was last blocked (-1: not blocked, retry at once)
         self.bid_blocked_at = -1
         self.ask_blocked_at = -1
-        self.edge: Decimal | float | int | None = None
 
     @property
     def last_mid(self) -> Decimal | None:
@@ -119,6 +120,7 @@ class ExecutionLoop:
         self._books: dict[str, _Book] = {}
         self._frozen_at_ms: int | None = None
         self.run_started_ms = self.clock.now_ms()
+        self.freezes_at_start = 0
         self.market: SyntheticMarket | None = None
         # Optional exchange extension: the time of the earliest scheduled fill, to skip idle polls.
         self._next_fill_ms: Callable[[], int | None] | None = getattr(exchange, "next_fill_ms", None)
@@ -266,9 +268,6 @@ class ExecutionLoop:
     def on_edge_update(self, symbol: str, net_bps: Number) -> bool:
         """Feed the edge to the risk monitor; on a freeze, cancel every open order. True if it froze now."""
         now = self.clock.now_ms()
-        book = self._books.get(symbol)
-        if book is not None:
-            book.edge = to_decimal(net_bps) if isinstance(net_bps, str) else net_bps
         if not self.risk_monitor.on_edge_update(symbol, net_bps, timestamp_ms=now):
             return False
         self._frozen_at_ms = now
@@ -280,9 +279,7 @@ class ExecutionLoop:
         frozen_at = self._frozen_at_ms
         if after is None or frozen_at is None or self.clock.now_ms() - frozen_at < after:
             return
-        threshold = self.risk_monitor.edge_freeze_threshold_bps
-        recovered = all(b.edge is None or b.edge >= threshold for b in self._books.values())
-        if recovered and self.risk_monitor.unfreeze():
+        if self.risk_monitor.edges_recovered() and self.risk_monitor.unfreeze():
             self._frozen_at_ms = None
 
     # ---------------------------------------------------------------- the run
@@ -300,6 +297,7 @@ class ExecutionLoop:
         """Like :meth:`run_shadow` but the report keeps exact ``Decimal`` values."""
         market = self.market = params.make_market()
         self.run_started_ms = self.clock.now_ms()
+        self.freezes_at_start = self.risk_monitor.freezes_total
         books = [self._book(symbol, params) for symbol in params.symbols]
         steps = [(book, book.symbol, market.walk(book.symbol)) for book in books]
         advance = self.clock.advance
@@ -310,6 +308,7 @@ class ExecutionLoop:
         near = float(threshold) + 1e-6
         on_fill = self.on_fill
         on_edge = self.on_edge_update
+        latest_edges = risk.latest_edges
         quote = self._quote
         every = max(1, params.iterations // 100)
         for i in range(params.iterations):
@@ -319,7 +318,7 @@ class ExecutionLoop:
                 self._maybe_unfreeze(params)
             for book, symbol, step in steps:
                 bid, ask, edge = step()
-                book.edge = edge
+                latest_edges[symbol] = edge
                 if edge < near:
                     on_edge(symbol, edge)
                 quote(book, bid, ask)

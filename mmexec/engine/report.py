@@ -88,7 +88,7 @@ def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str,
         },
         "risk": {
             "frozen": risk.is_frozen(),
-            "freeze_events": len(risk.freeze_log),
+            "freeze_events": risk.freezes_total - loop.freezes_at_start,  # in this run; the log keeps 100
             "last_freeze_reason": risk.last_freeze_reason,
             "last_freeze_symbol": risk.last_freeze_symbol,
             "blocks_total": risk.blocks_total,

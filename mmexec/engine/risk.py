@@ -64,6 +64,13 @@ class _Exposure:
 _NO_EXPOSURE = _Exposure()
 
 
+def edge_at_or_above(edge: Decimal | float | int, threshold: Decimal) -> bool:
+    """``edge >= threshold``, where a NaN edge is never at or above anything."""
+    if edge != edge:  # noqa: PLR0124 -- NaN (float or Decimal)
+        return False
+    return edge >= threshold
+
+
 class RuntimeRiskMonitor:
     """Pre-trade checks, position tracking and the edge-based freeze."""
 
@@ -94,7 +101,8 @@ class RuntimeRiskMonitor:
         self.last_freeze_symbol: str | None = None
         self.last_block_reason: str | None = None
         self.freeze_log: deque[FreezeEvent] = deque(maxlen=_FREEZE_LOG_LIMIT)
-        self._edges: dict[str, Decimal | float | int] = {}
+        # latest edge per symbol (the execution loop writes it directly on its hot path)
+        self.latest_edges: dict[str, Decimal | float | int] = {}
 
     # ---------------------------------------------------------------- helpers
     def _exposure(self, symbol: str) -> _Exposure:
@@ -198,12 +206,12 @@ class RuntimeRiskMonitor:
         # Compared as given (float/Decimal comparisons are exact); converted only when it freezes.
         value = to_decimal(net_bps) if isinstance(net_bps, str) else net_bps
         if value != value:  # noqa: PLR0124 -- NaN: a broken signal must not crash the kill switch; fail safe
-            self._edges[symbol] = value
+            self.latest_edges[symbol] = value
             if self._frozen:
                 return False
             self.freeze(FREEZE_REASON_INVALID_EDGE, symbol, edge=None, timestamp_ms=timestamp_ms)
             return True
-        self._edges[symbol] = value
+        self.latest_edges[symbol] = value
         if self._frozen or value >= self.edge_freeze_threshold_bps:
             return False
         edge = to_decimal(value)
@@ -233,7 +241,7 @@ class RuntimeRiskMonitor:
 
     def edges_recovered(self) -> bool:
         """True when the latest edge of every symbol seen is at or above the threshold."""
-        return all(e >= self.edge_freeze_threshold_bps for e in self._edges.values())
+        return all(edge_at_or_above(e, self.edge_freeze_threshold_bps) for e in self.latest_edges.values())
 
     # ---------------------------------------------------------------- queries
     def get_positions(self) -> dict[str, Decimal]:

@@ -124,6 +124,7 @@ class FakeExchangeClient:
         order = self._orders.pop(order_id, None)
         if order is None:
             return False
+        self._fills.discard(order_id)
         self._active_coids.discard(order.client_order_id)
         self.canceled_total += 1
         return True
