@@ -37,9 +37,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Canonical JSON instead of a table")] = False,
 ) -> None:
     """Print the effective value of every key of every table, and its origin (flag, env, file, default)."""
-    from mmexec.cli.config_view import effective_config, render_table
-    from mmexec.cli.common import emit
     from mmexec.canonical import dumps
+    from mmexec.cli.common import emit
+    from mmexec.cli.config_view import effective_config, render_table
 
     data = effective_config(config, TABLES, only=table)
     if as_json:

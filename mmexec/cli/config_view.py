@@ -21,12 +21,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def effective_config(config: Path | None, tables: dict[str, tuple[str, str]], only: str | None = None) -> dict[str, Any]:
+def effective_config(
+    config: Path | None, tables: dict[str, tuple[str, str]], only: str | None = None
+) -> dict[str, Any]:
     if only is not None and only not in tables:
         raise ConfigError(f"unknown table {only!r} (expected one of {', '.join(tables)})", source="--table")
     config_file = resolve_config_file(config)
     out: dict[str, Any] = {
-        "config_file": None if config_file is None else {"path": str(config_file.path), "chosen_by": config_file.chosen_by},
+        "config_file": None
+        if config_file is None
+        else {"path": str(config_file.path), "chosen_by": config_file.chosen_by},
         "tables": {},
     }
     for name, (module, attr) in tables.items():
