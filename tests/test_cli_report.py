@@ -376,6 +376,25 @@ def test_show_lists_of_objects_as_tables_and_cuts_long_lists(cli, tmp_path: Path
     assert ["ids", "[0,1,2, … and 27 more]"] in rows
 
 
+def test_show_mixed_lists_item_by_item(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path / "r.json", {"bybit": {"events": [1, {"code": 10006}, [2, 3], "x", None]}})
+    result = cli("report", "show", path, "--max-items", "3", env=WIDE)
+    assert result.exit_code == 0
+    assert cell_rows(result.stdout) == [
+        ["events[0]", "1"],
+        ["events[1].code", "10006"],
+        ["events[2]", "[2,3]"],
+        ["events[…]", "… and 2 more"],
+    ]
+
+
+def test_tiny_relative_changes_keep_their_magnitude(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a = write(tmp_path / "a.json", {"pnl": {"net": 1000000.0}})
+    b = write(tmp_path / "b.json", {"pnl": {"net": 1000000.01}})
+    result = cli("report", "diff", a, b, env=WIDE)
+    assert cell_rows(result.stdout) == [["pnl.net", "1000000.0", "1000000.01", "+0.01 (+1.00e-6%)"]]
+
+
 def test_show_section_filter(cli, later: str) -> None:  # type: ignore[no-untyped-def]
     result = cli("report", "show", later, "-s", "fees", "--section", "orders", env=WIDE)
     assert result.exit_code == 0
