@@ -154,7 +154,7 @@ def build_session(config: RunConfig, *, utc: str, secret_provider: Any = None,
     loop = ExecutionLoop(exchange, store, risk, clock=clock)
     ledger = fee_config.ledger()  # its section carries the fee setup under "schedule"
     pnl = PnlTracker()
-    loop.fill_listeners.extend([ledger.on_fill, pnl.on_fill, *fill_listeners])
+    loop.fill_listeners.extend([ledger.record, pnl.on_fill, *fill_listeners])
     session = Session(config, clock, exchange, store, risk, loop)
     session.sections.append(lambda report: _money_sections(report, ledger, pnl))
     session.sections.append(lambda report: report.update(recon=reconcile(

@@ -36,13 +36,21 @@ class FeeLedger:
         self.tier = tier
         self.setup = setup
 
+    def _running(self, symbol: str) -> RunningTotals:
+        running = self._by_symbol.get(symbol)
+        if running is None:
+            schedule, source = match_schedule(symbol, self._fee_schedule, self._profile_map)
+            running = self._by_symbol[symbol] = RunningTotals(schedule, source)
+        return running
+
     def on_fill(self, fill: FillEvent) -> FillFees:
         """Account for one fill; returns its fee and rebate."""
-        running = self._by_symbol.get(fill.symbol)
-        if running is None:
-            schedule, source = match_schedule(fill.symbol, self._fee_schedule, self._profile_map)
-            running = self._by_symbol[fill.symbol] = RunningTotals(schedule, source)
-        return running.add(fill)
+        return self._running(fill.symbol).add(fill)
+
+    def record(self, fill: FillEvent) -> None:
+        """Account for one fill without building its result (the run's fill listener)."""
+        running = self._by_symbol.get(fill.symbol) or self._running(fill.symbol)
+        running.record(fill)
 
     def report(self) -> FeeReport:
         by_symbol = {
