@@ -46,3 +46,4 @@ def bench(session: nox.Session) -> None:
     """Performance figures (not part of CI): quotes/s, peak memory, CLI start-up."""
     session.install("-e", ".", env=UV_ENV)
     session.run("python", "benchmarks/bench_engine.py", *session.posargs)
+    session.run("python", "benchmarks/bench_report_diff.py", "--repeat", "1")
