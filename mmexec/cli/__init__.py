@@ -22,7 +22,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fees": ("mmexec.cli.fees", "app"),
     "secrets": ("mmexec.cli.secrets", "app"),
     "report": ("mmexec.cli.report", "app"),
-    "recon": ("mmexec.cli.recon", "app"),
     "config": ("mmexec.cli.config_cmd", "app"),
 }
 
