@@ -5,5 +5,5 @@ from mmexec.cli.run_command import build_run_app
 app = build_run_app(
     "bybit_dryrun",
     "bybit-dryrun",
-    "Run a session through the Bybit V5 client in dry-run (no network).",
+    "Run the session through the Bybit V5 dry-run client.",
 )

@@ -9,7 +9,7 @@ import typer
 
 from mmexec.cli.common import new_app
 
-app = new_app(help="Show the effective configuration and where each value came from.", no_args_is_help=True)
+app = new_app(help="Show the effective configuration and value origins.", no_args_is_help=True)
 
 
 @app.callback()

@@ -17,7 +17,6 @@ from typer.core import TyperGroup
 
 from mmexec.errors import ExitCode, MmexecError
 
-
 # Typer's own control flow (exit codes, usage errors, aborts) passes through untouched.
 _PASS_THROUGH = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 

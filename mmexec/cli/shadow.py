@@ -5,5 +5,5 @@ from mmexec.cli.run_command import build_run_app
 app = build_run_app(
     "shadow",
     "shadow",
-    "Run a deterministic shadow session; the JSON report goes to stdout.",
+    "Run a deterministic shadow session (JSON report on stdout).",
 )
