@@ -151,9 +151,11 @@ class BybitV5Client:
         elif code in v5.VALIDATION_CODES:
             self.validation_rejects[code] += 1
         if code != v5.RET_OK:
-            log_event(log, logging.INFO, "bybit_request_refused", endpoint=signed.endpoint, payload=signed.payload,
-                      ret_code=code, ret_msg=response.get("retMsg"), virtual_ms=signed.timestamp_ms)
-        else:
+            if log.isEnabledFor(logging.INFO):
+                log_event(log, logging.INFO, "bybit_request_refused", endpoint=signed.endpoint,
+                          payload=signed.payload, ret_code=code, ret_msg=response.get("retMsg"),
+                          virtual_ms=signed.timestamp_ms)
+        elif log.isEnabledFor(logging.DEBUG):
             log_event(log, logging.DEBUG, "bybit_request", endpoint=signed.endpoint, payload=signed.payload,
                       headers=signed.masked_headers(), ret_code=code, virtual_ms=signed.timestamp_ms)
         return response

@@ -11,9 +11,7 @@ omits the signature. Only :class:`RequestSigner` ever reads the API secret, at s
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,7 +38,7 @@ def generate_signature(
     """
     body = payload if isinstance(payload, bytes) else payload.encode("utf-8")
     message = f"{timestamp}{api_key}{recv_window}".encode() + body
-    return hmac.new(api_secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return hmac.digest(api_secret.encode("utf-8"), message, "sha256").hex()
 
 
 def query_string(params: Mapping[str, Any]) -> str:
@@ -58,9 +56,14 @@ def parse_query_string(query: str) -> dict[str, str]:
 
 
 def json_body(params: Mapping[str, Any]) -> bytes:
-    """A POST body: compact JSON, keys in the order given, UTF-8. These bytes are both signed and sent."""
-    clean = {k: v for k, v in params.items() if v is not None}
-    return json.dumps(clean, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """A POST body: compact JSON, keys in the order given, UTF-8, ``None`` dropped. Signed and sent as is.
+
+    The same bytes as ``json.dumps(params, separators=(",", ":"), ensure_ascii=False)`` for the text, integer
+    and boolean values a V5 request carries (numbers travel as text).
+    """
+    import orjson
+
+    return orjson.dumps({k: v for k, v in params.items() if v is not None})
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,10 @@ would implement the same :class:`Transport` protocol.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Protocol
+
+import orjson
 
 from mmexec.exchanges.bybit import envelopes as v5
 from mmexec.exchanges.bybit.ratelimit import TokenBucket
@@ -65,8 +66,8 @@ class DryRunTransport:
         if not bucket.acquire(1):
             return v5.error(v5.TOO_MANY_VISITS, now)
         try:
-            params = parse_query_string(request.query) if request.method == "GET" else json.loads(request.body)
-        except ValueError:
+            params = parse_query_string(request.query) if request.method == "GET" else orjson.loads(request.body)
+        except orjson.JSONDecodeError:
             return v5.error(v5.PARAMS_ERROR, now, "request body is not JSON")
         if not isinstance(params, dict):
             return v5.error(v5.PARAMS_ERROR, now, "request body must be a JSON object")
