@@ -100,6 +100,8 @@ class RunConfig:
         if self.exchange != "bybit":
             for key in _BYBIT_ONLY:
                 out.pop(key)
+        else:
+            out.pop("reject_rate")  # the Bybit dry-run refuses orders only for their parameters or the rate limit
         return out
 
 
