@@ -63,6 +63,16 @@ def engine(name: str, symbols: list[str], iterations: int, edge_threshold: str, 
     return result
 
 
+def python_ms(code: str, runs: int) -> float:
+    """Median wall time of ``python -c code``: the floor the CLI's start-up sits on."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
 def command_ms(args: list[str], runs: int) -> float:
     env = {**os.environ, "MM_FREEZE_UTC_ISO": "2025-01-01T00:00:00Z"}
     mmexec = str(Path(sys.executable).with_name("mmexec"))
@@ -100,9 +110,13 @@ def main() -> None:
         (f"memory: {big // 10:,} x 2, busy", SYMBOLS2, big // 10, "-1000", 1),
     ]
     results = [engine(*s) for s in scenarios]
+    runs = 5 if args.quick else 11
     cli = {
-        "help_ms": command_ms(["--help"], 7 if args.quick else 21),
-        "shadow_default_ms": command_ms(["shadow"], 5 if args.quick else 11),
+        "help_ms": command_ms(["--help"], runs),
+        "shadow_default_ms": command_ms(["shadow"], runs),
+        "python_bare_ms": python_ms("pass", runs),
+        "import_typer_ms": python_ms("import typer", runs),
+        "import_pydantic_settings_ms": python_ms("import pydantic_settings", runs),
     }
     print(f"machine: {machine()}")
     print(f"{'scenario':34} {'quotes/s':>12} {'cpu s':>8} {'placed':>9} {'fills':>9} {'frozen':>7} {'max RSS MiB':>12}")
@@ -111,6 +125,8 @@ def main() -> None:
               f"{r['frozen']!s:>7} {r['max_rss_mib']:>12.1f}")
     print(f"mmexec --help: {cli['help_ms']:.0f} ms (median); mmexec shadow (default): "
           f"{cli['shadow_default_ms']:.0f} ms (median)")
+    print(f"floor on this machine: python -c pass {cli['python_bare_ms']:.0f} ms, import typer "
+          f"{cli['import_typer_ms']:.0f} ms, import pydantic_settings {cli['import_pydantic_settings_ms']:.0f} ms")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "engine": results, "cli": cli}, indent=2) + "\n")
 

@@ -15,14 +15,15 @@ from mmexec._version import __version__
 from mmexec.cli.common import APP_DEFAULTS
 from mmexec.cli.errors import MmexecGroup
 
-# name -> (module, attribute). The attribute is a Typer app (one command or a group of subcommands).
-COMMANDS: dict[str, tuple[str, str]] = {
-    "shadow": ("mmexec.cli.shadow", "app"),
-    "bybit-dryrun": ("mmexec.cli.bybit_dryrun", "app"),
-    "fees": ("mmexec.cli.fees", "app"),
-    "secrets": ("mmexec.cli.secrets", "app"),
-    "report": ("mmexec.cli.report", "app"),
-    "config": ("mmexec.cli.config_cmd", "app"),
+# name -> (module, attribute, one-line summary). The attribute is a Typer app (one command or a group). The
+# summary lets `mmexec --help` list the commands without importing and building any of them.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "shadow": ("mmexec.cli.shadow", "app", "Run a deterministic shadow session (JSON report on stdout)."),
+    "bybit-dryrun": ("mmexec.cli.bybit_dryrun", "app", "Run the session through the Bybit V5 dry-run client."),
+    "fees": ("mmexec.cli.fees", "app", "Show VIP fee tiers and profiles, or price a fills file."),
+    "secrets": ("mmexec.cli.secrets", "app", "Save, show, list and delete exchange API credentials."),
+    "report": ("mmexec.cli.report", "app", "Diff two run reports (exit 1 when they differ) or show one."),
+    "config": ("mmexec.cli.config_cmd", "app", "Show the effective configuration and value origins."),
 }
 
 
@@ -30,13 +31,13 @@ class LazyGroup(MmexecGroup):
     """Resolves subcommands from :data:`COMMANDS` on first use."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return sorted(set(self.commands) | {n for n, spec in COMMANDS.items() if _available(spec[0])})
+        return sorted(set(self.commands) | set(COMMANDS))
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         spec = COMMANDS.get(cmd_name)
-        if spec is None or not _available(spec[0]):
+        if spec is None:
             return None
         import importlib
 
@@ -46,11 +47,11 @@ class LazyGroup(MmexecGroup):
         self.commands[cmd_name] = command
         return command
 
-
-def _available(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name in COMMANDS]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def _version(value: bool) -> None:
