@@ -204,3 +204,13 @@ def test_closed_stdout_is_not_an_error(tmp_path: Path) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert b"Traceback" not in err and b"error" not in err
+
+
+def test_every_listed_command_resolves_and_has_help(cli) -> None:
+    from mmexec.cli import COMMANDS
+
+    for name, (_module, _attr, summary) in COMMANDS.items():
+        assert summary.endswith(".")
+        result = cli(name, "--help")
+        assert result.exit_code == 0, (name, result.stderr)
+        assert "Usage: mmexec " + name in result.stdout
