@@ -204,7 +204,7 @@ class ExecutionLoop:
             store.mark_rejected(coid, response.message, now_ms=now)
             stats.rejected += 1
             return
-        store.mark_open(coid, response.order_id, now_ms=now)
+        store.open_order(order, response.order_id, now)
         risk.reserve(symbol, side, qty * price)
         if buy:
             book.bid = order

@@ -123,7 +123,11 @@ class InMemoryOrderStore:
     def create(self, symbol: str, side: Side, qty: Decimal, price: Decimal, *, now_ms: int = 0,
                client_order_id: str | None = None) -> StoredOrder:
         """Register a new PENDING order (with the next sequential client id unless one is given)."""
-        coid = client_order_id or self.next_client_order_id()
+        if client_order_id is None:
+            self._seq += 1
+            coid = f"{self._prefix}{self._seq:08d}"
+        else:
+            coid = client_order_id
         if coid in self._live or coid in self._done:
             raise OrderStoreError(f"duplicate client order id {coid}")
         order = StoredOrder(coid, symbol, side, qty, price, now_ms)
@@ -159,10 +163,13 @@ class InMemoryOrderStore:
             self._by_exchange_id.pop(order.order_id, None)
 
     def mark_open(self, client_order_id: str, order_id: str, *, now_ms: int | None = None) -> StoredOrder:
-        order = self.require(client_order_id)
+        return self.open_order(self.require(client_order_id), order_id, now_ms)
+
+    def open_order(self, order: StoredOrder, order_id: str, now_ms: int | None = None) -> StoredOrder:
+        """:meth:`mark_open` for a caller that already holds the order (the execution loop)."""
         self._move(order, OrderState.OPEN, now_ms)
         order.order_id = order_id
-        self._by_exchange_id[order_id] = client_order_id
+        self._by_exchange_id[order_id] = order.client_order_id
         return order
 
     def mark_rejected(self, client_order_id: str, message: str = "", *, now_ms: int | None = None) -> StoredOrder:

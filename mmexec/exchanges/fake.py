@@ -34,6 +34,7 @@ from mmexec.pnl import PnlTracker
 
 _ZERO = Decimal(0)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
+_OPEN = OrderState.OPEN
 
 
 def _rate(name: str, value: float) -> float:
@@ -109,7 +110,7 @@ class FakeExchangeClient:
                                        u_partial=u_partial, u_fraction=u_fraction, fill_rate=self.fill_rate,
                                        partial_fill_rate=self.partial_fill_rate):
                 self._fills.schedule(due, order_id, qty)
-        return PlaceOrderResponse(True, coid, order_id, OrderState.OPEN, "")
+        return tuple.__new__(PlaceOrderResponse, (True, coid, order_id, _OPEN, "", None))
 
     def place_limit_order(self, req: PlaceOrderRequest) -> PlaceOrderResponse:
         """Alias of :meth:`place_limit` (the seed's examples use both names)."""
@@ -149,8 +150,9 @@ class FakeExchangeClient:
         totals.add(order.side is Side.BUY, qty, order.price, True)
         self._fill_seq += 1
         self.fills_total += 1
-        fill = FillEvent(order.client_order_id, order.order_id, order.symbol, order.side, qty, order.price,
-                         due_ms, True, f"EXE{self._fill_seq:08d}")
+        # tuple.__new__: every field is given and already typed, so skip the named tuple's Python-level __new__
+        fill = tuple.__new__(FillEvent, (order.client_order_id, order.order_id, order.symbol, order.side, qty,
+                                         order.price, due_ms, True, f"EXE{self._fill_seq:08d}"))
         self._book.on_fill(fill)
         return fill
 
