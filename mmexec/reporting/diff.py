@@ -25,20 +25,23 @@ import gc
 import json
 import math
 import os
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
-from enum import Enum, StrEnum
+from enum import StrEnum
 from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any, Final
 
 from mmexec.errors import ConfigError, InputError
+from mmexec.reporting.paths import IgnorePatterns, PathNode, PatternStates, Segment, Token, format_path, parse_pattern
 
-Segment = str | int
 Number = int | float | Decimal
+__all__ = [
+    "DiffKind", "Difference", "IgnorePatterns", "Segment", "Token", "diff_reports", "ensure_differences_writable",
+    "ensure_writable", "format_path", "json_type", "load_report", "parse_pattern", "tolerance",
+]
 
 
 class DiffKind(StrEnum):
@@ -135,7 +138,7 @@ def ensure_writable(value: Any, source: str, at: tuple[Segment, ...] = ()) -> No
     """Refuse (:class:`InputError` naming ``source``) what canonical JSON cannot write: strings with lone
     surrogates (``"\\ud800"`` parses), numbers beyond a double or a 64-bit integer. Checked on what is written,
     not on load: a 50 MB report costs nothing extra unless it is shown."""
-    stack: list[tuple[Any, _Node]] = [(value, None)]
+    stack: list[tuple[Any, PathNode]] = [(value, None)]
     while stack:
         item, node = stack.pop()
         kind = type(item)
@@ -199,141 +202,6 @@ def _json_type(value: Any) -> str:
         return "null"
     names: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
     return names.get(type(value), type(value).__name__)
-
-
-# ------------------------------------------------------------------------------------- paths & patterns
-
-_BARE_OUT = re.compile(r"[A-Za-z0-9_-]+")
-_BARE_IN = re.compile(r"[^.\[\]\"\s]+")
-
-
-class _Wild(Enum):
-    ONE = "*"  # exactly one segment
-    INDEX = "[*]"  # exactly one list index
-    ANY = "**"  # zero or more segments
-
-
-Token = str | int | _Wild
-_Node = tuple[Any, Segment] | None  # (parent node, segment): a path built without copying
-
-
-def format_path(segments: Iterable[Segment]) -> str:
-    """``("orders", "items", 3, "price")`` -> ``orders.items[3].price``; odd keys quoted: ``["BTC.USDT"]``."""
-    parts: list[str] = []
-    for seg in segments:
-        if type(seg) is int:
-            parts.append(f"[{seg}]")
-        elif isinstance(seg, str) and seg.isascii() and _BARE_OUT.fullmatch(seg):
-            parts.append(f".{seg}" if parts else seg)
-        else:
-            parts.append("[" + json.dumps(seg, ensure_ascii=False) + "]")
-    return "".join(parts)
-
-
-def parse_pattern(text: str) -> tuple[Token, ...]:
-    """A path or ``--ignore`` pattern as segments (keys, indices, wildcards); ``ValueError`` if malformed."""
-    tokens: list[Token] = []
-    decoder = json.JSONDecoder()
-    i, n = 0, len(text)
-    while i < n or not tokens:
-        if text.startswith("[*]", i):
-            tokens.append(_Wild.INDEX)
-            i += 3
-        elif text.startswith("[", i):
-            try:
-                value, end = decoder.raw_decode(text, i + 1)
-            except json.JSONDecodeError:
-                raise ValueError(f'expected [N], [*] or ["key"] at character {i + 1}') from None
-            valid = isinstance(value, str) or (type(value) is int and value >= 0)
-            if not valid or not text.startswith("]", end):
-                raise ValueError(f'expected [N], [*] or ["key"] at character {i + 1}')
-            tokens.append(value)
-            i = end + 1
-        else:
-            if tokens:  # a bare segment after the first needs its dot
-                if not text.startswith(".", i):
-                    raise ValueError(f"expected '.' or '[' at character {i + 1}")
-                i += 1
-            match = _BARE_IN.match(text, i)
-            if match is None:
-                raise ValueError(f"empty or invalid segment at character {i + 1}")
-            word = match.group()
-            if word in ("*", "**"):
-                tokens.append(_Wild(word))
-            elif "*" in word:
-                raise ValueError(f'"*" must be a whole segment (quote a literal key as ["{word}"])')
-            else:
-                tokens.append(word)
-            i = match.end()
-    return tuple(tokens)
-
-
-_State = frozenset[tuple[int, int]]  # (pattern number, tokens matched so far)
-_OTHER_KEY, _OTHER_INDEX = object(), object()  # a segment that no literal token at the current states equals
-
-
-class IgnorePatterns:
-    """Parsed ignore patterns (a bad one is a :class:`ConfigError` naming ``source``), matched as one small
-    NFA that the walk advances one path segment at a time."""
-
-    def __init__(self, patterns: Iterable[str], source: str = "argument ignore") -> None:
-        compiled: list[tuple[Token, ...]] = []
-        for text in patterns:
-            try:
-                compiled.append(parse_pattern(text))
-            except ValueError as exc:
-                raise ConfigError(f"invalid ignore pattern {text!r}: {exc}", source=source) from None
-        self._patterns = compiled
-        self.start: _State | None = self._close({(p, 0) for p in range(len(compiled))}) or None
-        # Memo of step(): (states, literal segment | is-an-index) -> result. A step depends on the segment only
-        # through that key, so a walk over millions of nodes computes a handful of transitions.
-        self._moves: dict[tuple[_State, object], tuple[_State | None, bool]] = {}
-        self._literals: dict[_State, frozenset[Segment]] = {}
-
-    def _close(self, states: set[tuple[int, int]]) -> _State:
-        todo = list(states)
-        while todo:  # `**` may match nothing: also be past it
-            p, pos = todo.pop()
-            pattern = self._patterns[p]
-            if pos < len(pattern) and pattern[pos] is _Wild.ANY and (p, pos + 1) not in states:
-                states.add((p, pos + 1))
-                todo.append((p, pos + 1))
-        return frozenset(states)
-
-    def step(self, states: _State, seg: Segment) -> tuple[_State | None, bool]:
-        """States after ``seg`` (``None``: no pattern can match below); ``True`` when a whole pattern matched."""
-        literals = self._literals.get(states)
-        if literals is None:
-            literals = self._literals[states] = frozenset(
-                token
-                for p, pos in states
-                if pos < len(self._patterns[p]) and not isinstance(token := self._patterns[p][pos], _Wild)
-            )
-        key = (states, seg if seg in literals else _OTHER_INDEX if type(seg) is int else _OTHER_KEY)
-        move = self._moves.get(key)
-        if move is None:
-            move = self._moves[key] = self._advance(states, seg)
-        return move
-
-    def _advance(self, states: _State, seg: Segment) -> tuple[_State | None, bool]:
-        after: set[tuple[int, int]] = set()
-        for p, pos in states:
-            pattern = self._patterns[p]
-            if pos == len(pattern):
-                continue
-            token = pattern[pos]
-            if token is _Wild.ANY:
-                after.add((p, pos))
-            elif (
-                token is _Wild.ONE
-                or (token is _Wild.INDEX and type(seg) is int)
-                or (type(token) is type(seg) and token == seg)
-            ):
-                after.add((p, pos + 1))
-        closed = self._close(after)
-        if any(pos == len(self._patterns[p]) for p, pos in closed):
-            return None, True
-        return closed or None, False
 
 
 # ---------------------------------------------------------------------------------------- comparison
@@ -403,13 +271,13 @@ def diff_reports(
     return out
 
 
-_Found = tuple[_Node, DiffKind, Any, Any, Number | None, Decimal | None]
+_Found = tuple[PathNode, DiffKind, Any, Any, Number | None, Decimal | None]
 
 
 def _walk(a: dict[str, Any], b: dict[str, Any], matcher: IgnorePatterns, tol: _Tolerance) -> list[_Found]:
     """Both documents side by side, iteratively, one pass; path strings are built only for differences."""
     found: list[_Found] = []
-    stack: list[tuple[Any, Any, _Node, _State | None]] = [(a, b, None, matcher.start)]
+    stack: list[tuple[Any, Any, PathNode, PatternStates | None]] = [(a, b, None, matcher.start)]
     while stack:  # every pushed pair is two dicts or two lists
         va, vb, node, states = stack.pop()
         # (segment, A's value, B's value or _ABSENT) triples and B's extra segments, from C-level iterators.
@@ -456,7 +324,7 @@ def _walk(a: dict[str, Any], b: dict[str, Any], matcher: IgnorePatterns, tol: _T
     return found
 
 
-def _segments(node: _Node) -> tuple[Segment, ...]:
+def _segments(node: PathNode) -> tuple[Segment, ...]:
     parts: list[Segment] = []
     while node is not None:
         parent, seg = node
