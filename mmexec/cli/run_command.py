@@ -72,7 +72,7 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         if ref_price == []:
             flags["ref_price"] = None
         from mmexec.cli.run_impl import execute_run
-        from mmexec.exchanges.bybit.jsonlog import configure_logging
+        from mmexec.logs import configure_logging
 
         configure_logging(log_level)
         execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress)

@@ -7,7 +7,7 @@
   for Bybit's gateway and matching;
 - :mod:`~mmexec.exchanges.bybit.api` -- :class:`BybitV5Client` (V5 requests and envelopes);
 - :mod:`~mmexec.exchanges.bybit.client` -- :class:`BybitRestClient` (the engine's ``IExchangeClient``);
-- :mod:`~mmexec.exchanges.bybit.session` -- the client of a CLI run; :mod:`~mmexec.exchanges.bybit.jsonlog` --
+- :mod:`~mmexec.exchanges.bybit.session` -- the client of a CLI run; :mod:`~mmexec.logs` --
   JSON-lines logs on stderr.
 
 Names are resolved lazily so that importing a submodule stays cheap.

@@ -19,11 +19,11 @@ from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import Number, to_decimal
 from mmexec.exchanges.base import ExecutionTotals
 from mmexec.exchanges.bybit import envelopes as v5
-from mmexec.exchanges.bybit.jsonlog import log_event
 from mmexec.exchanges.bybit.ratelimit import DEFAULT_CAPACITY, DEFAULT_REFILL_PER_S, TokenBucket
 from mmexec.exchanges.bybit.signing import DEFAULT_RECV_WINDOW, RequestSigner
 from mmexec.exchanges.bybit.transport import DryRunTransport, Transport
 from mmexec.exchanges.bybit.venue import DryRunVenue
+from mmexec.logs import log_event
 
 if TYPE_CHECKING:
     from mmexec.secrets.provider import SecretProvider

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from mmexec.exchanges.bybit.client import BybitRestClient
-from mmexec.exchanges.bybit.jsonlog import log_event
+from mmexec.logs import log_event
 
 if TYPE_CHECKING:
     from mmexec.engine.clock import VirtualClock
