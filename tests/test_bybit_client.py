@@ -19,7 +19,7 @@ from mmexec.exchanges.bybit import BybitApiError, BybitRestClient
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.secrets.provider import SecretProvider
 
-V5 = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "bybit" / "v5"
+V5 = Path(__file__).resolve().parent / "fixtures" / "bybit" / "v5"
 T0 = 1_735_689_600_000
 KEY, SECRET = "AKbybitClientKey5", "SKbybitClientSecret8q"
 ENVELOPE_KEYS = {"retCode", "retMsg", "result", "retExtInfo", "time"}

@@ -25,7 +25,7 @@ from mmexec.exchanges.bybit.signing import (
 )
 from mmexec.secrets.credentials import ApiCredentials
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "bybit" / "signature_vectors.json"
+VECTORS = Path(__file__).resolve().parent / "fixtures" / "bybit" / "signature_vectors.json"
 KEY = "AKbybitSignKey77"
 SECRET = "SKbybitSignSecret31x"
 
