@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "fresh_clone"]
 nox.options.error_on_missing_interpreters = True
 
 # Only the package registry is reachable in CI: never let uv download an interpreter.
@@ -47,3 +50,26 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".", env=UV_ENV)
     session.run("python", "benchmarks/bench_engine.py", *session.posargs)
     session.run("python", "benchmarks/bench_report_diff.py", "--repeat", "1")
+
+
+# Tests that read every fixture kind (signature vectors, V5 shapes, market captures) and the examples.
+FRESH_CLONE_TESTS = [
+    "tests/test_self_contained.py",
+    "tests/test_bybit_signing.py",
+    "tests/test_bybit_client.py",
+    "tests/test_examples.py",
+    "tests/test_snapshots_shadow.py",
+]
+
+
+@nox.session
+def fresh_clone(session: nox.Session) -> None:
+    """A clone with nothing beside it (as a user gets it) installs and passes a quick subset of the suite."""
+    root = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory(prefix="mmexec-fresh-clone-") as tmp:
+        clone = Path(tmp) / "mmexec"
+        session.run("git", "clone", "--quiet", "--no-hardlinks", str(root), str(clone), external=True)
+        session.install("-e", f"{clone}[dev]", env=UV_ENV)
+        session.chdir(clone)
+        tests = [t for t in FRESH_CLONE_TESTS if (clone / t).exists()]
+        session.run("pytest", "-q", "-p", "no:cacheprovider", *tests, *session.posargs)
