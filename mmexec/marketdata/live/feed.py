@@ -134,14 +134,14 @@ class BybitPublicFeed:
         self._gap = 0
         self._connection = 0
         self._req_ids = itertools.count(1)
-        self._running = False
+        self._finished = False
 
     # -- the consumer's side ---------------------------------------------------------------------------------
 
     async def get(self) -> FeedMessage | None:
-        """The next data message (oldest first), or None once the feed has stopped and the queue is empty."""
+        """The next data message (oldest first), or None once :meth:`run` has ended and the queue is empty."""
         while not self._queue:
-            if self._stop.is_set() and not self._running:
+            if self._finished:
                 return None
             self._ready.clear()
             await self._ready.wait()
@@ -179,7 +179,6 @@ class BybitPublicFeed:
         from websockets.asyncio.client import connect
         from websockets.exceptions import WebSocketException
 
-        self._running = True
         try:
             while not self._stop.is_set():
                 if self.stats.connects + self.stats.connect_failures > 0:
@@ -205,7 +204,7 @@ class BybitPublicFeed:
                     with contextlib.suppress(Exception):
                         await ws.close()
         finally:
-            self._running = False
+            self._finished = True
             self._ready.set()
 
     async def _pause(self, delay_ms: int) -> None:
