@@ -23,11 +23,15 @@ import copy
 import json
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+
+from mmexec.marketdata.live.backoff import Backoff
+from mmexec.marketdata.live.feed import BybitPublicFeed, FeedConfig
+from mmexec.marketdata.live.timer import ManualTimer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bybit"
 XRP_ZIP = FIXTURES / "replay" / "xrpusdt-ob500.data.zip"
@@ -231,3 +235,28 @@ class ServerThread:
         assert self._stop is not None
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+
+# -- helpers for tests that drive a feed against the server ------------------------------------------------------
+
+LIMIT_S = 10
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    async def bounded() -> None:
+        async with asyncio.timeout(LIMIT_S):
+            await coro
+
+    asyncio.run(bounded())
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for loopback I/O to make ``condition`` true (the test's timeout bounds it)."""
+    while not condition():
+        await asyncio.sleep(0.002)
+
+
+def make_feed(server: BybitWsServer, symbols: tuple[str, ...] = ("XRPUSDT",), timer: ManualTimer | None = None,
+              **config: Any) -> BybitPublicFeed:
+    return BybitPublicFeed(FeedConfig(symbols=symbols, ws_url=server.url, **config), timer=timer or ManualTimer(),
+                           backoff=Backoff(initial_ms=0))

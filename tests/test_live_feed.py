@@ -9,37 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
-from bybit_ws_server import JUNK, BybitWsServer
+from bybit_ws_server import JUNK, BybitWsServer, make_feed, run, until
 
 from mmexec.marketdata.live.backoff import Backoff
 from mmexec.marketdata.live.feed import BybitPublicFeed, FeedConfig, FeedMessage
 from mmexec.marketdata.live.timer import ManualTimer
-
-LIMIT_S = 10
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    async def bounded() -> None:
-        async with asyncio.timeout(LIMIT_S):
-            await coro
-
-    asyncio.run(bounded())
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for loopback I/O to make ``condition`` true (the test's timeout bounds it)."""
-    while not condition():
-        await asyncio.sleep(0.002)
-
-
-def make_feed(server: BybitWsServer, symbols: tuple[str, ...] = ("XRPUSDT",), timer: ManualTimer | None = None,
-              **config: Any) -> BybitPublicFeed:
-    return BybitPublicFeed(FeedConfig(symbols=symbols, ws_url=server.url, **config), timer=timer or ManualTimer(),
-                           backoff=Backoff(initial_ms=0))
 
 
 async def with_feed(feed: BybitPublicFeed, body: Callable[[BybitPublicFeed], Awaitable[None]]) -> None:
