@@ -2,10 +2,10 @@
 
 One WebSocket message per line, prefixed by its receive time in ns (what ``--market replay`` reads). A name
 ending in ``.gz`` is gzip-compressed. While recording, lines go to ``<name>.part`` next to the target, flushed
-at least every ``flush_every_ms`` of receive time (a gzip stream is sync-flushed, so what was flushed can be
-read back); :meth:`close` flushes, fsyncs and renames it to the target in one step, so the target is either
-absent, its old self, or complete. A recorder killed outright leaves the ``.part`` file: everything up to the
-last flush, possibly with a torn last line, which replay skips with a warning.
+after the first line and then at least every ``flush_every_ms`` of receive time (a gzip stream is sync-flushed,
+so what was flushed can be read back); :meth:`close` flushes, fsyncs and renames it to the target in one step,
+so the target is either absent, its old self, or complete. A recorder killed outright leaves the ``.part`` file:
+everything up to the last flush, possibly with a torn last line, which replay skips with a warning.
 """
 
 from __future__ import annotations
@@ -61,10 +61,8 @@ class CaptureRecorder:
         self._out.write(data)
         self.lines += 1
         self.bytes += len(data)
-        if self._last_flush_ns is None:
-            self._last_flush_ns = recv_ns
-        elif recv_ns - self._last_flush_ns >= self._flush_every_ns:
-            self.flush()
+        if self._last_flush_ns is None or recv_ns - self._last_flush_ns >= self._flush_every_ns:
+            self.flush()  # the first line at once (the capture is visibly under way), then periodically
             self._last_flush_ns = recv_ns
 
     def flush(self) -> None:
