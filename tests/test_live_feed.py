@@ -290,3 +290,44 @@ def test_refused_connection_retries_after_backoff_delays_on_the_feed_timer() -> 
         assert await feed.get() is None
 
     run(main())
+
+
+def test_receive_stamps_never_go_backwards_when_the_wall_clock_steps_back() -> None:
+    async def main() -> None:
+        stamps = iter([5_000, 6_000, 4_000, 7_000])
+        async with BybitWsServer(deltas=2) as server:
+            feed = BybitPublicFeed(FeedConfig(symbols=("XRPUSDT",), ws_url=server.url), timer=ManualTimer(),
+                                   wall_ns=lambda: next(stamps, 8_000), backoff=Backoff(initial_ms=0))
+
+            async def body(feed: BybitPublicFeed) -> None:
+                await until(lambda: feed.stats.delivered == 3)
+                assert [m.recv_ns for m in await take(feed, 3)] == [6_000, 6_000, 7_000]  # 5_000 was the ack
+
+            await with_feed(feed, body)
+        assert feed.stats.clock_steps_back == 1
+
+    run(main())
+
+
+def test_stop_interrupts_a_handshake_that_never_completes() -> None:
+    async def main() -> None:
+        accepted = asyncio.Event()
+
+        async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.set()
+            await reader.read()  # never answers the WebSocket upgrade
+            writer.close()
+
+        tcp = await asyncio.start_server(mute, "127.0.0.1", 0)
+        port = tcp.sockets[0].getsockname()[1]
+        feed = BybitPublicFeed(FeedConfig(symbols=("XRPUSDT",), ws_url=f"ws://127.0.0.1:{port}",
+                                          open_timeout_ms=60_000), timer=ManualTimer())
+        runner = asyncio.ensure_future(feed.run())
+        await accepted.wait()
+        feed.stop()
+        async with asyncio.timeout(2):  # well before the 60 s open timeout
+            await runner
+        assert (feed.stats.connects, feed.stats.connect_failures) == (0, 0)
+        tcp.close()
+
+    run(main())

@@ -104,12 +104,13 @@ async def _record(config: FeedConfig, duration_ms: int, out: Path) -> tuple[int,
         loop.add_signal_handler(sig, on_signal, sig)
     deadline = loop.call_later(duration_ms / 1000, feed.stop)
     runner = asyncio.ensure_future(feed.run())
+    recorder = CaptureRecorder(out)
     try:
-        with CaptureRecorder(out) as recorder:
-            while (message := await feed.get()) is not None:
-                recorder.write(message.recv_ns, message.text)
-            await runner
+        while (message := await feed.get()) is not None:
+            recorder.write(message.recv_ns, message.text)
+        await runner
     finally:
+        recorder.close()  # even after an unexpected error: what was captured is complete and kept
         deadline.cancel()
         for sig in _SIGNALS:
             loop.remove_signal_handler(sig)

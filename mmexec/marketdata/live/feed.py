@@ -84,6 +84,7 @@ class FeedStats:
     max_queue_depth: int = 0
     pings: int = 0
     pongs: int = 0
+    clock_steps_back: int = 0  # receive stamps held at the previous one because the wall clock stepped back
     lag_count: int = 0
     lag_sum_ns: int = 0
     lag_min_ns: int = 0
@@ -132,6 +133,7 @@ class BybitPublicFeed:
         self._resubscribe: list[str] = []
         self._resubscribe_wanted = asyncio.Event()
         self._gap = 0
+        self._last_recv_ns = 0
         self._connection = 0
         self._req_ids = itertools.count(1)
         self._finished = False
@@ -185,9 +187,17 @@ class BybitPublicFeed:
                     await self._pause(self._backoff.next_delay_ms())
                     if self._stop.is_set():
                         break
+                opening = asyncio.ensure_future(connect(self.config.ws_url, ping_interval=None,
+                                                        open_timeout=self.config.open_timeout_ms / 1000))
+                stopper = asyncio.ensure_future(self._stop.wait())
+                await asyncio.wait((opening, stopper), return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                if not opening.done():  # stopped while the handshake was under way
+                    opening.cancel()
+                    await asyncio.gather(opening, return_exceptions=True)
+                    break
                 try:
-                    ws = await connect(self.config.ws_url, ping_interval=None,
-                                       open_timeout=self.config.open_timeout_ms / 1000)
+                    ws = opening.result()
                 except (OSError, TimeoutError, WebSocketException) as exc:
                     self.stats.connect_failures += 1
                     log_event(LOGGER, logging.WARNING, "connect failed", url=self.config.ws_url,
@@ -283,7 +293,7 @@ class BybitPublicFeed:
 
     async def _read(self, session: _Session) -> None:
         async for frame in session.ws:
-            recv_ns = self._wall_ns()
+            recv_ns = self._stamp()
             session.last_rx_ns = self._timer.monotonic_ns()
             self.stats.received += 1
             try:
@@ -304,6 +314,15 @@ class BybitPublicFeed:
                 self._failed(session, incoming)
             else:
                 self._odd(kind.value, incoming.detail, text)
+
+    def _stamp(self) -> int:
+        """The wall clock, never going backwards (replay refuses a capture whose receive time does)."""
+        now = self._wall_ns()
+        if now < self._last_recv_ns:
+            self.stats.clock_steps_back += 1
+            return self._last_recv_ns
+        self._last_recv_ns = now
+        return now
 
     def _offer(self, recv_ns: int, text: str) -> None:
         if len(self._queue) >= self.config.queue_size:
