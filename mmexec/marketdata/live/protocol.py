@@ -94,9 +94,11 @@ class Incoming:
 
 def classify(text: str, topics: frozenset[str]) -> Incoming:
     """What an incoming text frame is. Data for a topic not in ``topics`` is UNEXPECTED."""
+    import orjson
+
     try:
-        obj = json.loads(text)
-    except ValueError:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
         return Incoming(Kind.MALFORMED, detail="not JSON")
     if not isinstance(obj, dict):
         return Incoming(Kind.MALFORMED, detail="not a JSON object")

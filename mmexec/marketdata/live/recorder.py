@@ -52,7 +52,8 @@ class CaptureRecorder:
         self._flush_every_ns = flush_every_ms * _NS_PER_MS
         self._last_flush_ns: int | None = None
         self._raw: BinaryIO = open(self.part_path, "wb")  # noqa: SIM115 - closed by close()/abort()
-        self._out: BinaryIO = (gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)  # type: ignore[assignment]
+        self._out: BinaryIO = (gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0,
+                                             compresslevel=6)  # type: ignore[assignment]
                                if self.path.name.endswith(".gz") else self._raw)
         self._closed = False
 
