@@ -331,3 +331,21 @@ def test_stop_interrupts_a_handshake_that_never_completes() -> None:
         tcp.close()
 
     run(main())
+
+
+def test_quiet_market_is_probed_with_a_ping_not_mistaken_for_a_stale_feed() -> None:
+    async def main() -> None:
+        timer = ManualTimer()
+        async with BybitWsServer(deltas=2) as server:  # after its script the server is quiet but answers pings
+            feed = make_feed(server, timer=timer, stale_after_ms=3_000)
+
+            async def body(feed: BybitPublicFeed) -> None:
+                await until(lambda: feed.stats.delivered == 3)
+                for probes in (1, 2, 3):
+                    timer.advance(1_500)  # half the stale window of silence: probe
+                    await until(lambda probes=probes: feed.stats.pongs == probes)  # type: ignore[misc]
+
+            await with_feed(feed, body)
+        assert (feed.stats.pings, feed.stats.pongs, feed.stats.stale, feed.stats.connects) == (3, 3, 0, 1)
+
+    run(main())

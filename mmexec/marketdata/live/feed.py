@@ -111,6 +111,7 @@ class _Session:
     last_rx_ns: int
     next_ping_ns: int
     got_data: bool = False
+    probed_rx_ns: int = -1  # last_rx_ns when the last ping went out
     pending: dict[str, list[str]] = field(default_factory=dict)  # req_id -> topics of a subscribe in flight
 
 
@@ -280,16 +281,21 @@ class BybitPublicFeed:
             await self._subscribe(session, "subscribe", topics)
 
     async def _watchdog(self, session: _Session) -> None:
+        """The 20 s ping; a probe ping after half the stale window of silence (a quiet market is not a dead
+        connection: its pong counts as traffic); reconnect after the whole window."""
         stale_ns = self.config.stale_after_ms * _MS
         while True:
-            await self._timer.sleep_until(min(session.next_ping_ns, session.last_rx_ns + stale_ns))
+            probe_ns = session.last_rx_ns + stale_ns // 2 if session.probed_rx_ns != session.last_rx_ns else None
+            deadlines = [session.next_ping_ns, session.last_rx_ns + stale_ns]
+            await self._timer.sleep_until(min(deadlines if probe_ns is None else [*deadlines, probe_ns]))
             now = self._timer.monotonic_ns()
             if now - session.last_rx_ns >= stale_ns:
                 raise _StaleFeed(f"nothing received for {self.config.stale_after_ms} ms")
-            if now >= session.next_ping_ns:
+            if now >= session.next_ping_ns or (probe_ns is not None and now >= probe_ns):
                 await session.ws.send(protocol.PING_TEXT)
                 self.stats.pings += 1
                 session.next_ping_ns = now + self.config.ping_interval_ms * _MS
+                session.probed_rx_ns = session.last_rx_ns
 
     async def _read(self, session: _Session) -> None:
         async for frame in session.ws:
