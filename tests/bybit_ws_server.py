@@ -60,8 +60,10 @@ def _xrp_messages() -> list[dict[str, Any]]:
 class SymbolScript:
     """Bybit-format pushes for one symbol: ``snapshot()``, then ``messages(n)`` (deltas and trades)."""
 
-    def __init__(self, symbol: str, base: list[dict[str, Any]], trade_shape: dict[str, Any]) -> None:
+    def __init__(self, symbol: str, base: list[dict[str, Any]], trade_shape: dict[str, Any],
+                 now_ms: Callable[[], int] | None = None) -> None:
         self.symbol = symbol
+        self._now_ms = now_ms
         self.topic = f"orderbook.{DEPTH}.{symbol}"
         self._snapshot = copy.deepcopy(base[0])
         self._deltas = [copy.deepcopy(m) for m in base[1:]]
@@ -73,7 +75,7 @@ class SymbolScript:
     def snapshot(self) -> str:
         snap = copy.deepcopy(self._snapshot)
         snap["topic"] = self.topic
-        snap["ts"] = self.ts
+        snap["ts"] = self.ts = self._now_ms() if self._now_ms else self.ts
         data = snap["data"]
         data.update(s=self.symbol, u=self.last_u, b=data["b"][:DEPTH], a=data["a"][:DEPTH])
         return _compact(snap)
@@ -82,7 +84,7 @@ class SymbolScript:
         for index in range(count):
             delta = copy.deepcopy(self._deltas[index % len(self._deltas)])
             self.last_u += 1
-            self.ts += 5
+            self.ts = self._now_ms() if self._now_ms else self.ts + 5
             delta["topic"] = self.topic
             delta["ts"] = self.ts
             delta["cts"] = self.ts - 1
@@ -102,8 +104,11 @@ class SymbolScript:
 class BybitWsServer:
     """``async with BybitWsServer(deltas=...) as server: server.url`` -- or :class:`ServerThread` for subprocesses."""
 
-    def __init__(self, *, deltas: int = 49) -> None:
+    def __init__(self, *, deltas: int = 49, now_ms: Callable[[], int] | None = None) -> None:
+        """``now_ms``: the exchange clock stamped into ``ts`` / ``T`` as messages are sent (default: the
+        fixture's own times, 2024-12-01, advancing 5 ms per delta)."""
         self.deltas = deltas
+        self.now_ms = now_ms
         self._base = _xrp_messages()
         self._trade_shape = json.loads(TRADE_SHAPE.read_text())
         self.scripts: dict[str, SymbolScript] = {}
@@ -137,7 +142,7 @@ class BybitWsServer:
 
     def script(self, symbol: str) -> SymbolScript:
         if symbol not in self.scripts:
-            self.scripts[symbol] = SymbolScript(symbol, self._base, self._trade_shape)
+            self.scripts[symbol] = SymbolScript(symbol, self._base, self._trade_shape, self.now_ms)
         return self.scripts[symbol]
 
     def requests_of(self, op: str) -> list[dict[str, Any]]:

@@ -349,3 +349,19 @@ def test_quiet_market_is_probed_with_a_ping_not_mistaken_for_a_stale_feed() -> N
         assert (feed.stats.pings, feed.stats.pongs, feed.stats.stale, feed.stats.connects) == (3, 3, 0, 1)
 
     run(main())
+
+
+def test_server_can_stamp_messages_with_a_live_exchange_clock() -> None:
+    async def main() -> None:
+        clock = iter(range(1_800_000_000_000, 1_800_000_001_000))
+        async with BybitWsServer(deltas=5, now_ms=lambda: next(clock)) as server:
+            feed = make_feed(server)
+
+            async def body(feed: BybitPublicFeed) -> None:
+                await until(lambda: feed.stats.delivered == 1 + 5 + 1)
+                stamps = [json.loads(m.text)["ts"] for m in await take(feed, 7)]
+                assert stamps == sorted(stamps) and stamps[0] == 1_800_000_000_000
+
+            await with_feed(feed, body)
+
+    run(main())
