@@ -230,7 +230,8 @@ class BybitPublicFeed:
 
         now = self._timer.monotonic_ns()
         session = _Session(ws, now, now + self.config.ping_interval_ms * _MS)
-        self._resubscribe.clear()  # a new connection subscribes everything afresh
+        self._resubscribe.clear()  # a new connection subscribes everything afresh: fresh snapshots follow
+        self._resubscribe_wanted.clear()
         tasks = [asyncio.ensure_future(self._read(session)), asyncio.ensure_future(self._watchdog(session)),
                  asyncio.ensure_future(self._resubscriber(session)), asyncio.ensure_future(self._stop.wait())]
         try:
@@ -275,6 +276,8 @@ class BybitPublicFeed:
             self._resubscribe_wanted.clear()
             symbols, self._resubscribe[:] = list(self._resubscribe), []
             topics = [protocol.book_topic(symbol, self.config.depth) for symbol in symbols]
+            if not topics:
+                continue
             self.stats.resubscribes += len(topics)
             log_event(LOGGER, logging.INFO, "resubscribe", topics=topics)
             await self._subscribe(session, "unsubscribe", topics)
