@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,3 +92,19 @@ def test_record_is_listed_without_importing_websockets() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=LIMIT_S, check=False)
     assert done.returncode == 0, done.stderr
     assert "record" in done.stdout
+
+
+def test_nothing_received_is_exit_1_with_the_empty_recording_kept(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once the block ends
+    out = tmp_path / "empty.jsonl"
+    result = cli("record", "--symbols", "BTCUSDT", "--ws-url", f"ws://127.0.0.1:{port}", "--duration", "300ms",
+                 "--out", str(out))
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["lines"] == 0 and summary["feed"]["connect_failures"] >= 1
+    *warnings, last = result.stderr.splitlines()
+    assert last.startswith(f"error: no market data received from ws://127.0.0.1:{port} in 300ms")
+    assert all(json.loads(line)["event"] == "connect failed" for line in warnings)  # JSON log lines
+    assert out.read_bytes() == b""
