@@ -79,9 +79,10 @@ def _stack_depth() -> int:
     return depth
 
 
-def loads_strict(text: str | bytes, *, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None
-                 ) -> Any:
-    """Parse one JSON document under the rules above; raises :class:`JsonInputError`."""
+def loads_strict(text: str | bytes, *, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+                 one_line: bool = False) -> Any:
+    """Parse one JSON document under the rules above; raises :class:`JsonInputError`. ``one_line``: the
+    document is a line of a JSON Lines file (errors give the column only)."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -97,8 +98,8 @@ def loads_strict(text: str | bytes, *, object_pairs_hook: Callable[[list[tuple[s
     except RecursionError:
         raise JsonInputError(f"nested more than {MAX_DEPTH} levels deep") from None
     except json.JSONDecodeError as exc:
-        raise JsonInputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                             line=exc.lineno) from None
+        where = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
+        raise JsonInputError(f"not valid JSON: {exc.msg} at {where}", line=exc.lineno) from None
     finally:
         sys.setrecursionlimit(old_limit)
 
@@ -111,7 +112,7 @@ def display_name(path: str) -> str:
 def read_input(path: str | os.PathLike[str], *, what: str, max_bytes: int, flag: str) -> bytes:
     """The bytes of ``path`` (stdin for ``-``), read in chunks; more than ``max_bytes`` is an
     :class:`InputError` naming ``flag`` (the option that raises the cap). ``what`` names the input
-    ("report file") in messages."""
+    ("report") in messages."""
     name = os.fspath(path)
     source = display_name(name)
     if name == STDIN:
@@ -119,11 +120,11 @@ def read_input(path: str | os.PathLike[str], *, what: str, max_bytes: int, flag:
     try:
         handle = open(name, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
-        raise InputError(f"{what} does not exist", source=source) from None
+        raise InputError(f"{what} file does not exist", source=source) from None
     except IsADirectoryError:
-        raise InputError(f"{what} is a directory, not a file", source=source) from None
+        raise InputError(f"{what} path is a directory, not a file", source=source) from None
     except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", source=source) from None
+        raise InputError(f"cannot read {what} file: {exc.strerror or exc}", source=source) from None
     with handle:
         return _read_capped(handle, source, what, max_bytes, flag)
 
@@ -139,12 +140,12 @@ def _read_capped(handle: IO[bytes], source: str, what: str, max_bytes: int, flag
             chunks.append(chunk)
             size += len(chunk)
             if size > max_bytes:
-                raise InputError(f"{what} is larger than {describe_size(max_bytes)} (raise the cap with {flag})",
+                raise InputError(f"{what} file is larger than {describe_size(max_bytes)} (raise the cap with {flag})",
                                  source=source)
     except IsADirectoryError:
-        raise InputError(f"{what} is a directory, not a file", source=source) from None
+        raise InputError(f"{what} path is a directory, not a file", source=source) from None
     except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", source=source) from None
+        raise InputError(f"cannot read {what} file: {exc.strerror or exc}", source=source) from None
     return b"".join(chunks)
 
 

@@ -67,7 +67,7 @@ def test_load_accepts_a_utf8_bom_and_unicode(tmp_path: Path) -> None:
         (b'"text"', "report must be a JSON object at the top level, not a string"),
         (b"null", "report must be a JSON object at the top level, not null"),
         (b"1.5", "report must be a JSON object at the top level, not a number"),
-        (b"[" * 100_000 + b"]" * 100_000, "report is nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "report is nested more than 128 levels deep"),
     ],
 )
 def test_load_rejects_bad_content_naming_the_file(tmp_path: Path, content: bytes, message: str) -> None:

@@ -141,9 +141,9 @@ def _resolve(flags: dict[str, str | None], config: str | None) -> FeeConfig:
 
 def _price_fills(path: str, fee_config: FeeConfig) -> FeeReport:
     from mmexec.fees.calc import calc_fees_and_rebates
-    from mmexec.fees.fills_io import iter_fills, read_fills
+    from mmexec.fees.fills_io import read_fills
 
-    fills = iter_fills(sys.stdin.buffer, "fills file <stdin>") if path == "-" else read_fills(path)
+    fills = read_fills(path)
     return calc_fees_and_rebates(
         fills, fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier, setup=fee_config.description
     )

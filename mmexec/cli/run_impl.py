@@ -13,8 +13,9 @@ from mmexec.config.files import resolve_config_file
 from mmexec.config.run import BybitDryrunSettings, RunSettings, ShadowSettings
 from mmexec.config.runtime import frozen_utc
 from mmexec.engine.report import utc_now_iso
+from mmexec.artifacts import ArtifactWriter
+from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.fees.fills_io import FillsWriter
-from mmexec.fsio import write_atomic
 from mmexec.session import RunConfig, run_session
 
 SETTINGS: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}
@@ -37,20 +38,28 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     show_progress = progress if progress is not None else (
         sys.stderr.isatty() and run_config.iterations >= PROGRESS_MIN_ITERATIONS
     )
-    writer = FillsWriter(fills_out) if fills_out is not None else None
-    try:
-        with _progress_bar(show_progress, run_config.iterations) as on_progress:
-            report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
-                                 fill_listeners=[writer.write] if writer else (), config_sources=origins)
-        data = dumps(report)
-        if out is not None:
-            write_atomic(out, data)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
+    # Output targets are opened (temp files created) before the run: a bad --out or --fills-out fails up front.
+    # SIGTERM / SIGHUP end the run like Ctrl-C: temp files are deleted, exit 143 / 129.
+    with exit_cleanly_on_termination():
+        report_out = ArtifactWriter(out, what="report file") if out is not None else None
+        writer: FillsWriter | None = None
+        try:
+            writer = FillsWriter(fills_out) if fills_out is not None else None
+            with _progress_bar(show_progress, run_config.iterations) as on_progress:
+                report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
+                                     fill_listeners=[writer.write] if writer else (), config_sources=origins)
+            data = dumps(report)
+            if writer is not None:
+                writer.close()
+            if report_out is not None:
+                report_out.write(data)
+                report_out.commit()
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            if report_out is not None:
+                report_out.abort()
+            raise
     if out is None:
         emit(data)
 

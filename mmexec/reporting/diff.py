@@ -105,7 +105,7 @@ def load_report(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BY
     ``Decimal`` (exact, bounded), nesting is bounded (:mod:`mmexec.json_input`); any problem is an
     :class:`InputError` naming the file."""
     source = display_name(os.fspath(path))
-    raw = read_input(path, what="report file", max_bytes=max_bytes, flag=size_flag)
+    raw = read_input(path, what="report", max_bytes=max_bytes, flag=size_flag)
     try:
         with _gc_paused():
             doc = loads_strict(raw)

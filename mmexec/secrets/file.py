@@ -208,7 +208,7 @@ class FileBackend:
 
     def _write_document(self, doc: dict[str, Any]) -> None:
         from mmexec.canonical import dumps
-        from mmexec.fsio import write_atomic
+        from mmexec.artifacts import write_atomic
 
         try:
             write_atomic(self.path, dumps(doc), mode=FILE_MODE)
