@@ -98,7 +98,7 @@ def load_profiles(path: str | Path) -> dict[str, FeeSchedule]:
         else:
             data = tomllib.loads(text, parse_float=Decimal)
     except JsonInputError as exc:
-        raise InputError(f"fee profiles file {exc.verb} {exc}", source=source) from None
+        raise InputError(f"malformed JSON: {str(exc).removeprefix('not valid JSON: ')}", source=source) from None
     except RecursionError:
         raise InputError("fee profiles file is nested too deeply", source=source) from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
