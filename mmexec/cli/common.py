@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import typer
@@ -18,6 +20,9 @@ APP_DEFAULTS: dict[str, Any] = {
 }
 
 
+NATURAL_WIDTH = 100_000  # "no limit" for rich off a terminal: tables take their natural width
+
+
 def new_app(**kwargs: Any) -> typer.Typer:
     """A Typer app configured like every other mmexec command."""
     return typer.Typer(**{**APP_DEFAULTS, **kwargs})
@@ -26,7 +31,8 @@ def new_app(**kwargs: Any) -> typer.Typer:
 def emit(data: bytes) -> None:
     """Write a command's result (bytes) to stdout and nothing else.
 
-    A reader that goes away early (``mmexec shadow | head -c 100``) is not an error: stop quietly.
+    A reader that goes away early (``mmexec report show r.json | head -1``) is not an error: stop quietly,
+    exit 0. Any other write error (stdout on a full disk, ``> /dev/full``) is exit 2 with one line.
     """
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
     try:
@@ -37,6 +43,49 @@ def emit(data: bytes) -> None:
         out.write(data)
         out.flush()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # keep the interpreter's final flush from failing again
+        silence_stdout()
         raise typer.Exit(0) from None
+    except OSError as exc:
+        from mmexec.errors import InputError
+
+        silence_stdout()
+        raise InputError(f"cannot write the output: {exc.strerror or exc}", source="stdout") from None
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail (and print) a second time."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stdout (tests): nothing to flush later
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def print_tables(tables: Iterable[Any]) -> None:
+    """Rich tables on stdout, through :func:`emit`.
+
+    On a terminal: colour, at the terminal's width. Otherwise (a pipe, a file, CI): plain text at the
+    tables' natural width -- never wrapped or folded (``COLUMNS`` sets a width if wanted) -- with trailing
+    spaces stripped. The text is rendered first and written once, so a closed pipe is handled by ``emit``.
+    """
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    tty = sys.stdout.isatty()
+    if tty:
+        console = Console(file=buffer, force_terminal=True, highlight=False,
+                          width=shutil.get_terminal_size().columns)
+    else:
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else NATURAL_WIDTH
+        console = Console(file=buffer, force_terminal=False, no_color=True, highlight=False, width=width)
+    for table in tables:
+        console.print(table)
+    text = buffer.getvalue()
+    if not tty:
+        text = "".join(line.rstrip() + "\n" for line in text.splitlines())
+    emit(text.encode("utf-8"))

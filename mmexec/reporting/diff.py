@@ -54,7 +54,7 @@ class Difference:
     """One path whose value differs; ``a`` / ``b`` are ``None`` on the side where it is absent (see ``kind``).
 
     ``abs_change`` (``b - a``) and ``rel_change`` (``(b - a) / |a|``, a fraction, ``None`` when ``a == 0``)
-    are set only when both sides are numbers; :meth:`to_json` writes ``null`` for one beyond a double's range.
+    are set only when both sides are numbers; :meth:`to_json` writes them exactly.
     """
 
     path: str
@@ -72,15 +72,13 @@ class Difference:
             "kind": self.kind.value,
             "a": self.a,
             "b": self.b,
-            "abs_change": _double_or_none(self.abs_change),
-            "rel_change": _double_or_none(self.rel_change),
+            "abs_change": self.abs_change,
+            "rel_change": self.rel_change,
         }
 
 
 # --------------------------------------------------------------------------------------------- loading
 
-_MAX: Final = Decimal("1.7976931348623157e308")
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what the canonical JSON writer (orjson) can write
 
 
 @contextmanager
@@ -119,8 +117,9 @@ def load_report(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BY
 
 def ensure_writable(value: Any, source: str, at: tuple[Segment, ...] = ()) -> None:
     """Refuse (:class:`InputError` naming ``source``) what canonical JSON cannot write: strings with lone
-    surrogates (``"\\ud800"`` parses), numbers beyond a double or a 64-bit integer. Checked on what is written,
-    not on load: a 50 MB report costs nothing extra unless it is shown."""
+    surrogates (``"\\ud800"`` parses), non-finite floats (numbers read from files are bounded and exact, and
+    written exactly). Checked on what is written, not on load: a 50 MB report costs nothing extra unless it is
+    shown."""
     stack: list[tuple[Any, PathNode]] = [(value, None)]
     while stack:
         item, node = stack.pop()
@@ -136,11 +135,7 @@ def ensure_writable(value: Any, source: str, at: tuple[Segment, ...] = ()) -> No
             stack.extend((child, (node, i)) for i, child in enumerate(item))
         elif kind is str and not _encodable(item):
             problem = "a string that is not valid Unicode"
-        elif (
-            (kind is int and not _INT_MIN <= item <= _INT_MAX)
-            or (kind is Decimal and not abs(item) <= _MAX)
-            or (kind is float and not math.isfinite(item))
-        ):
+        elif kind is float and not math.isfinite(item):
             problem = "a number out of range"
         if problem:
             where = format_path((*at, *_segments(node))) or "the top level"
@@ -170,10 +165,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _double_or_none(value: Number | None) -> Number | None:
-    return value if value is None or abs(_dec(value)) <= _MAX else None
 
 
 def _json_type(value: Any) -> str:
