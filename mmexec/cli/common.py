@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import typer
@@ -50,6 +51,24 @@ def emit(data: bytes) -> None:
 
         silence_stdout()
         raise InputError(f"cannot write the output: {exc.strerror or exc}", source="stdout") from None
+
+
+@contextlib.contextmanager
+def exit_quietly_on_closed_stdout() -> Iterator[None]:
+    """Around the whole program: output still buffered when it ends is flushed here, so a reader that went
+    away (``mmexec config show | head -1``) keeps the command's exit code (not Python's 120 and a warning),
+    and a failed write (``> /dev/full``) is exit 2 with one line."""
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
+        except OSError as exc:
+            silence_stdout()
+            print(f"error: cannot write the output: {exc.strerror or exc} (stdout)", file=sys.stderr)
+            sys.exit(2)
 
 
 def silence_stdout() -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mmexec.cli.common import emit, new_app
+from mmexec.cli.common import emit, new_app, print_tables
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -227,14 +227,5 @@ def _totals_cells(t: FeeTotals) -> list[str]:
 
 
 def _print_table(table: Table) -> None:
-    """Colour only on a terminal; otherwise plain text, never wrapped, written through :func:`emit`."""
-    import io
-
-    from rich.console import Console
-
-    if sys.stdout.isatty():
-        Console(force_terminal=True, highlight=False).print(table)
-        return
-    buffer = io.StringIO()
-    Console(file=buffer, force_terminal=False, no_color=True, highlight=False, width=1000).print(table)
-    emit("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).encode("utf-8") + b"\n")
+    """Colour only on a terminal; otherwise plain text, never wrapped (see :func:`print_tables`)."""
+    print_tables([table])
