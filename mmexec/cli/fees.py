@@ -73,6 +73,11 @@ def fees(
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print canonical JSON, not a table.")] = False,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=0, metavar="N",
+                     help="Symbol rows of the --fills table, 0 = all (--json lists all)."),
+    ] = 200,
     config: Annotated[
         str | None,
         typer.Option("--config", help="TOML config file (default: $MMEXEC_CONFIG, else ./mmexec.toml).",
@@ -113,7 +118,7 @@ def fees(
     if json_out:
         emit(dumps(report.to_dict()))
     else:
-        _print_table(_report_table(report))
+        _print_table(_report_table(report, limit))
 
 
 def _resolve(flags: dict[str, str | None], config: str | None) -> FeeConfig:
@@ -208,14 +213,22 @@ def _config_table(fee_config: FeeConfig) -> Table:
     return table
 
 
-def _report_table(report: FeeReport) -> Table:
+def _report_table(report: FeeReport, limit: int = 0) -> Table:
+    """Symbols in the report's order, the first ``limit`` of them (0 = all), then the total."""
+    from itertools import islice
+
     table = _new_table(
         "Symbol", "Schedule", "Fills", "Maker notional", "Taker notional", "Maker fees", "Taker fees",
         "Rebates", "Net cost", numeric_from=2,
     )
-    for sym, entry in report.by_symbol.items():
+    count = len(report.by_symbol)
+    shown = count if limit == 0 else min(limit, count)
+    for sym, entry in islice(report.by_symbol.items(), shown):
         schedule = f"{entry.schedule.name or 'custom'} ({entry.source.value})"
         table.add_row(sym, schedule, *_totals_cells(entry.totals))
+    if shown < count:
+        table.caption = f"… and {count - shown} more symbols (--limit 0 shows all, --json lists all)"
+        table.caption_justify = "left"
     table.add_section()
     table.add_row("TOTAL", report.tier or "", *_totals_cells(report.total))
     return table
