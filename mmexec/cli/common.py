@@ -29,11 +29,12 @@ def new_app(**kwargs: Any) -> typer.Typer:
     return typer.Typer(**{**APP_DEFAULTS, **kwargs})
 
 
-def emit(data: bytes) -> None:
+def emit(data: bytes, *, closed_exit: int = 0) -> None:
     """Write a command's result (bytes) to stdout and nothing else.
 
-    A reader that goes away early (``mmexec report show r.json | head -1``) is not an error: stop quietly,
-    exit 0. Any other write error (stdout on a full disk, ``> /dev/full``) is exit 2 with one line.
+    A reader that goes away early (``mmexec report show r.json | head -1``) is not an error: stop quietly
+    with ``closed_exit`` (0, or the verdict a command owes its caller: ``report diff`` keeps 1). Any other
+    write error (stdout on a full disk, ``> /dev/full``) is exit 2 with one line.
     """
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
     try:
@@ -45,7 +46,7 @@ def emit(data: bytes) -> None:
         out.flush()
     except BrokenPipeError:
         silence_stdout()
-        raise typer.Exit(0) from None
+        raise typer.Exit(closed_exit) from None
     except OSError as exc:
         from mmexec.errors import InputError
 
@@ -82,12 +83,13 @@ def silence_stdout() -> None:
     os.close(devnull)
 
 
-def print_tables(tables: Iterable[Any]) -> None:
+def print_tables(tables: Iterable[Any], *, closed_exit: int = 0) -> None:
     """Rich tables on stdout, through :func:`emit`.
 
     On a terminal: colour, at the terminal's width. Otherwise (a pipe, a file, CI): plain text at the
-    tables' natural width -- never wrapped or folded (``COLUMNS`` sets a width if wanted) -- with trailing
-    spaces stripped. The text is rendered first and written once, so a closed pipe is handled by ``emit``.
+    tables' natural width -- never wrapped or folded, whatever ``COLUMNS`` says -- with trailing spaces
+    stripped. The text is rendered first and written once, so a closed pipe is handled by ``emit``
+    (``closed_exit`` is the exit code then).
     """
     import io
 
@@ -99,12 +101,10 @@ def print_tables(tables: Iterable[Any]) -> None:
         console = Console(file=buffer, force_terminal=True, highlight=False,
                           width=shutil.get_terminal_size().columns)
     else:
-        columns = os.environ.get("COLUMNS", "")
-        width = int(columns) if columns.isdigit() and int(columns) > 0 else NATURAL_WIDTH
-        console = Console(file=buffer, force_terminal=False, no_color=True, highlight=False, width=width)
+        console = Console(file=buffer, force_terminal=False, no_color=True, highlight=False, width=NATURAL_WIDTH)
     for table in tables:
         console.print(table)
     text = buffer.getvalue()
     if not tty:
         text = "".join(line.rstrip() + "\n" for line in text.splitlines())
-    emit(text.encode("utf-8"))
+    emit(text.encode("utf-8"), closed_exit=closed_exit)

@@ -9,7 +9,6 @@ Imports only typer and the stdlib at module level; rich, pydantic and the fee en
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer

@@ -85,11 +85,14 @@ def diff(
     if json_output:
         from mmexec.canonical import dumps
 
-        emit(dumps({"count": len(differences), "differences": [d.to_json() for d in differences]}))
+        emit(dumps({"count": len(differences), "differences": [d.to_json() for d in differences]}),
+             closed_exit=1 if differences else 0)
     elif differences:
+        import sys
+
         from mmexec.reporting.show import diff_table
 
-        print_tables([diff_table(differences, limit)])
+        print_tables([diff_table(differences, limit, fold_paths=sys.stdout.isatty())], closed_exit=1)
     count = len(differences)
     typer.echo(f"{count or 'no'} difference{'' if count == 1 else 's'}", err=True)
     if differences:

@@ -6,15 +6,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mmexec.artifacts import ArtifactWriter
 from mmexec.canonical import dumps
 from mmexec.cli.common import emit
+from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.config.base import load_settings
 from mmexec.config.files import resolve_config_file
 from mmexec.config.run import BybitDryrunSettings, RunSettings, ShadowSettings
 from mmexec.config.runtime import frozen_utc
 from mmexec.engine.report import utc_now_iso
-from mmexec.artifacts import ArtifactWriter
-from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.fees.fills_io import FillsWriter
 from mmexec.session import RunConfig, run_session
 

@@ -20,7 +20,7 @@ import typer
 HANDLED = (signal.SIGTERM, signal.SIGHUP)
 
 
-class Terminated(BaseException):  # noqa: N818 - named like KeyboardInterrupt, which it mirrors
+class Terminated(BaseException):
     """The process received SIGTERM or SIGHUP."""
 
     def __init__(self, signum: int) -> None:
@@ -35,7 +35,7 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def exit_cleanly_on_termination() -> Iterator[None]:
     """Within the block, SIGTERM / SIGHUP raise :class:`Terminated`; leaving by it exits ``128 + signum``."""
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     try:
         for sig in HANDLED:
             previous[sig] = signal.signal(sig, _raise_terminated)

@@ -65,7 +65,9 @@ def headline_table(report: dict[str, Any], max_items: int = 20) -> Table | None:
     """The per-symbol summary (position, average entry, mark, realized, unrealized, fees, rebates, net) and a
     total row, from the ``pnl`` section; ``None`` when the report has no per-symbol PnL."""
     pnl = report.get("pnl")
-    by_symbol = pnl.get(BY_SYMBOL) if isinstance(pnl, dict) else None
+    if not isinstance(pnl, dict):
+        return None
+    by_symbol = pnl.get(BY_SYMBOL)
     if not isinstance(by_symbol, dict) or not by_symbol or not all(isinstance(v, dict) for v in by_symbol.values()):
         return None
     table = Table(title=Text("summary (pnl per symbol)"), title_justify="left")
@@ -211,13 +213,18 @@ def _compact(value: Any) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
-def diff_table(differences: Sequence[Difference], limit: int = 0) -> Table:
-    """The differences as a table (path, A, B, change); only the first ``limit`` rows when ``limit`` > 0."""
+def diff_table(differences: Sequence[Difference], limit: int = 0, *, fold_paths: bool = False) -> Table:
+    """The differences as a table (path, A, B, change); only the first ``limit`` rows when ``limit`` > 0.
+
+    The path column is never folded (each path stays pastable into ``--ignore``) unless ``fold_paths`` (on a
+    terminal narrower than the paths)."""
     shown = differences[:limit] if limit > 0 else differences
     more = len(differences) - len(shown)
     table = Table(caption=f"… and {more} more (--json lists all)" if more else None, caption_justify="left")
-    # The path column never folds (a path must stay pastable into --ignore); the value columns do.
-    table.add_column("path", no_wrap=True, min_width=max((len(safe(d.path)) for d in shown), default=4))
+    if fold_paths:
+        table.add_column("path", overflow="fold")
+    else:
+        table.add_column("path", no_wrap=True, min_width=max((len(safe(d.path)) for d in shown), default=4))
     table.add_column("A", overflow="fold")
     table.add_column("B", overflow="fold")
     table.add_column("change", overflow="fold")
