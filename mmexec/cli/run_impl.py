@@ -41,9 +41,10 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     # Output targets are opened (temp files created) before the run: a bad --out or --fills-out fails up front.
     # SIGTERM / SIGHUP end the run like Ctrl-C: temp files are deleted, exit 143 / 129.
     with exit_cleanly_on_termination():
-        report_out = ArtifactWriter(out, what="report file") if out is not None else None
+        report_out: ArtifactWriter | None = None
         writer: FillsWriter | None = None
         try:
+            report_out = ArtifactWriter(out, what="report file") if out is not None else None
             writer = FillsWriter(fills_out) if fills_out is not None else None
             with _progress_bar(show_progress, run_config.iterations) as on_progress:
                 report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
