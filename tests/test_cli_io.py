@@ -260,6 +260,14 @@ def test_devices_are_never_replaced(cli, tmp_path: Path) -> None:  # type: ignor
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and os.stat("/dev/null").st_ino == before
 
 
+def test_out_and_fills_out_on_the_same_file_is_refused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "r.json")
+    result = cli(*RUN, "--out", str(tmp_path / "r.json"), "--fills-out", str(link))
+    assert result.exit_code == 2 and result.stderr.endswith("(flags --out, --fills-out)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json"]
+
+
 def test_symlink_to_stdout_writes_the_report_there(tmp_path: Path) -> None:
     link = tmp_path / "out.json"
     link.symlink_to("/proc/self/fd/1")

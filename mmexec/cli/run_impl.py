@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> t
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
                 fills_out: Path | None, progress: bool | None) -> None:
     run_config, origins = load_run_config(table, flags, config)
+    _refuse_same_target(out, fills_out)
     utc = frozen_utc() or utc_now_iso()
     secret_provider = None
     if run_config.exchange == "bybit" and not run_config.network:
@@ -63,6 +65,22 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
             raise
     if out is None:
         emit(data)
+
+
+def _refuse_same_target(out: Path | None, fills_out: Path | None) -> None:
+    """``--out X --fills-out X`` would lose one of the two files (devices like /dev/null may be shared)."""
+    import os
+    import stat
+
+    if out is None or fills_out is None or os.path.realpath(out) != os.path.realpath(fills_out):
+        return
+    with contextlib.suppress(OSError):
+        if not stat.S_ISREG(os.stat(out).st_mode):
+            return
+    from mmexec.errors import ConfigError
+
+    raise ConfigError(f"--out and --fills-out name the same file {str(out)!r}; give them different files",
+                      source="flags --out, --fills-out")
 
 
 def _secret_provider(config: Path | None) -> Any:
