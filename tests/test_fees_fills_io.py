@@ -119,7 +119,7 @@ def test_reader_accepts_numbers_exactly_case_insensitive_words_and_blank_lines()
         (GOOD.replace('"qty":"1"', '"qty":-1'), "qty must be a positive number, got -1"),
         (GOOD.replace('"price":"2"', '"price":"abc"'), "price must be a decimal number, got 'abc'"),
         (GOOD.replace('"price":"2"', '"price":"NaN"'), "price must be a positive number, got 'NaN'"),
-        (GOOD.replace('"price":"2"', '"price":NaN'), "NaN is not a number"),
+        (GOOD.replace('"price":"2"', '"price":NaN'), "NaN is not a JSON number"),
         (GOOD.replace('"price":"2"', '"price":true'), "price must be a decimal string or number, got True"),
         (GOOD.replace('"price":"2"', '"price":"1e15"'), "price is out of range"),
         (GOOD.replace('"price":"2"', '"price":"1e-41"'), "price is out of range"),

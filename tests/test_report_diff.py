@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mmexec.canonical import dumps
 from mmexec.errors import ConfigError, InputError
 from mmexec.reporting.diff import (
     Difference,
@@ -67,7 +68,7 @@ def test_load_accepts_a_utf8_bom_and_unicode(tmp_path: Path) -> None:
         (b'"text"', "report must be a JSON object at the top level, not a string"),
         (b"null", "report must be a JSON object at the top level, not null"),
         (b"1.5", "report must be a JSON object at the top level, not a number"),
-        (b"[" * 100_000 + b"]" * 100_000, "report is nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "report is nested more than 128 levels deep"),
     ],
 )
 def test_load_rejects_bad_content_naming_the_file(tmp_path: Path, content: bytes, message: str) -> None:
@@ -90,8 +91,6 @@ def test_load_rejects_missing_file_and_directory(tmp_path: Path) -> None:
     ("value", "problem", "where"),
     [
         ({"x": ["ok", "\ud800"]}, "a string that is not valid Unicode", "s.x[1]"),
-        ({"x": 2**64}, "a number out of range", "s.x"),
-        ({"x": D("1e400")}, "a number out of range", "s.x"),
         ({"x": float("nan")}, "a number out of range", "s.x"),
         ({"x": {"\udcff": 1}}, "an object key that is not valid Unicode", "s.x"),
     ],
@@ -103,7 +102,7 @@ def test_ensure_writable_names_file_and_path(value: Any, problem: str, where: st
 
 
 def test_ensure_writable_accepts_what_canonical_json_writes() -> None:
-    ensure_writable({"a": [1, D("0.15"), -(2**63), 2**64 - 1, "☕", None, True, {"é": 1.5}]}, "r.json")
+    ensure_writable({"a": [1, D("0.15"), -(2**63), 2**64, D("1e400"), "☕", None, True, {"é": 1.5}]}, "r.json")
 
 
 def test_ensure_differences_writable_names_the_side() -> None:
@@ -434,10 +433,10 @@ def test_difference_is_frozen_and_serialises_every_field() -> None:
     }
 
 
-def test_changes_beyond_a_double_serialise_as_null() -> None:
+def test_changes_beyond_a_double_serialise_exactly() -> None:
     (d,) = diff_reports({"x": D("-1.7e308")}, {"x": D("1.7e308")})
     assert d.abs_change == D("3.4e308")
-    assert d.to_json()["abs_change"] is None
+    assert dumps(d.to_json()).count(b"3.4e+308") == 1
     assert d.to_json()["rel_change"] == D("2")
 
 

@@ -188,7 +188,7 @@ def test_a_failed_write_leaves_the_old_file_whole(store: Path, monkeypatch: pyte
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("mmexec.fsio.os.replace", disk_full)
+    monkeypatch.setattr("mmexec.artifacts.os.replace", disk_full)
     with pytest.raises(SecretsError, match="cannot write the secrets file: No space left on device"):
         p.save("bybit", "prod", api_key="k1234", api_secret="s1234")
     assert store.read_bytes() == before

@@ -87,4 +87,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="mmexec")
+    from mmexec.cli.common import exit_quietly_on_closed_stdout
+
+    with exit_quietly_on_closed_stdout():
+        app(prog_name="mmexec")

@@ -47,10 +47,11 @@ def effective_config(
 
 
 def render_table(data: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from mmexec.cli.common import print_tables
+
+    tables = []
     source = data["config_file"]
     caption = f"config file: {source['path']} (chosen by {source['chosen_by']})" if source else "config file: none"
     for name, keys in data["tables"].items():
@@ -61,4 +62,5 @@ def render_table(data: dict[str, Any]) -> None:
         table.add_column("origin")
         for key, info in keys.items():
             table.add_row(key, "" if info["value"] is None else str(info["value"]), info["origin"])
-        console.print(table)
+        tables.append(table)
+    print_tables(tables)

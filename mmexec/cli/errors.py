@@ -44,6 +44,11 @@ class MmexecGroup(TyperGroup):
             raise typer.Exit(130) from None
         except _PASS_THROUGH:
             raise
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error
+            from mmexec.cli.common import silence_stdout
+
+            silence_stdout()
+            raise typer.Exit(0) from None
         except Exception as exc:
             if _debug_requested(ctx):
                 traceback.print_exc(file=sys.stderr)

@@ -9,12 +9,11 @@ Imports only typer and the stdlib at module level; rich, pydantic and the fee en
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mmexec.cli.common import emit, new_app
+from mmexec.cli.common import emit, new_app, print_tables
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -73,6 +72,11 @@ def fees(
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print canonical JSON, not a table.")] = False,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=0, metavar="N",
+                     help="Symbol rows of the --fills table, 0 = all (--json lists all)."),
+    ] = 200,
     config: Annotated[
         str | None,
         typer.Option("--config", help="TOML config file (default: $MMEXEC_CONFIG, else ./mmexec.toml).",
@@ -113,7 +117,7 @@ def fees(
     if json_out:
         emit(dumps(report.to_dict()))
     else:
-        _print_table(_report_table(report))
+        _print_table(_report_table(report, limit))
 
 
 def _resolve(flags: dict[str, str | None], config: str | None) -> FeeConfig:
@@ -141,9 +145,9 @@ def _resolve(flags: dict[str, str | None], config: str | None) -> FeeConfig:
 
 def _price_fills(path: str, fee_config: FeeConfig) -> FeeReport:
     from mmexec.fees.calc import calc_fees_and_rebates
-    from mmexec.fees.fills_io import iter_fills, read_fills
+    from mmexec.fees.fills_io import read_fills
 
-    fills = iter_fills(sys.stdin.buffer, "fills file <stdin>") if path == "-" else read_fills(path)
+    fills = read_fills(path)
     return calc_fees_and_rebates(
         fills, fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier, setup=fee_config.description
     )
@@ -208,14 +212,22 @@ def _config_table(fee_config: FeeConfig) -> Table:
     return table
 
 
-def _report_table(report: FeeReport) -> Table:
+def _report_table(report: FeeReport, limit: int = 0) -> Table:
+    """Symbols in the report's order, the first ``limit`` of them (0 = all), then the total."""
+    from itertools import islice
+
     table = _new_table(
         "Symbol", "Schedule", "Fills", "Maker notional", "Taker notional", "Maker fees", "Taker fees",
         "Rebates", "Net cost", numeric_from=2,
     )
-    for sym, entry in report.by_symbol.items():
+    count = len(report.by_symbol)
+    shown = count if limit == 0 else min(limit, count)
+    for sym, entry in islice(report.by_symbol.items(), shown):
         schedule = f"{entry.schedule.name or 'custom'} ({entry.source.value})"
         table.add_row(sym, schedule, *_totals_cells(entry.totals))
+    if shown < count:
+        table.caption = f"… and {count - shown} more symbols (--limit 0 shows all, --json lists all)"
+        table.caption_justify = "left"
     table.add_section()
     table.add_row("TOTAL", report.tier or "", *_totals_cells(report.total))
     return table
@@ -227,14 +239,5 @@ def _totals_cells(t: FeeTotals) -> list[str]:
 
 
 def _print_table(table: Table) -> None:
-    """Colour only on a terminal; otherwise plain text, never wrapped, written through :func:`emit`."""
-    import io
-
-    from rich.console import Console
-
-    if sys.stdout.isatty():
-        Console(force_terminal=True, highlight=False).print(table)
-        return
-    buffer = io.StringIO()
-    Console(file=buffer, force_terminal=False, no_color=True, highlight=False, width=1000).print(table)
-    emit("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).encode("utf-8") + b"\n")
+    """Colour only on a terminal; otherwise plain text, never wrapped (see :func:`print_tables`)."""
+    print_tables([table])

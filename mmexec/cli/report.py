@@ -9,13 +9,24 @@ from typing import Annotated
 
 import typer
 
-from mmexec.cli.common import emit, new_app
+from mmexec.cli.common import emit, new_app, print_tables
 
 app = new_app(
     name="report",
     help="Compare two run reports (exit 1 when they differ) or show one as tables.",
     no_args_is_help=True,
 )
+
+SIZE_FLAG = "--max-input-size"
+SIZE_HELP = "Refuse input files larger than this (K, M, G suffixes; default 64M)."
+
+
+def _max_bytes(value: str | None) -> int:
+    from mmexec.json_input import parse_size
+    from mmexec.reporting.diff import DEFAULT_MAX_BYTES
+
+    return DEFAULT_MAX_BYTES if value is None else parse_size(value, flag=SIZE_FLAG)
+
 
 PATH_HELP = (
     "Ignore this path and everything below it (repeatable). Paths: keys joined by dots, list items as [N], "
@@ -25,8 +36,10 @@ PATH_HELP = (
 
 @app.command("diff")
 def diff(
-    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON).", show_default=False)],
-    b: Annotated[str, typer.Argument(metavar="B", help="The report to compare with A.", show_default=False)],
+    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON; - for stdin).",
+                                     show_default=False)],
+    b: Annotated[str, typer.Argument(metavar="B", help="The report to compare with A (- for stdin).",
+                                     show_default=False)],
     *,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="PATH", help=PATH_HELP)] = None,
     abs_tol: Annotated[
@@ -44,8 +57,13 @@ def diff(
         int,
         typer.Option("--limit", min=0, metavar="N", help="Table rows to show, 0 = all (--json lists all)."),
     ] = 200,
+    max_input_size: Annotated[
+        str | None, typer.Option(SIZE_FLAG, metavar="SIZE", help=SIZE_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Compare two reports path by path. Exit 0 when equal, 1 when they differ, 2 on bad input."""
+    from mmexec.errors import ConfigError
+    from mmexec.json_input import STDIN, display_name
     from mmexec.reporting.diff import (
         IgnorePatterns,
         diff_reports,
@@ -55,21 +73,26 @@ def diff(
     )
 
     # Check every flag before reading (possibly large) files.
+    if a == STDIN and b == STDIN:
+        raise ConfigError("only one of A and B can be - (stdin)", source="arguments A and B")
     abs_d = tolerance(abs_tol, "abs_tol", source="flag --abs-tol")
     rel_d = tolerance(rel_tol, "rel_tol", source="flag --rel-tol")
     patterns = IgnorePatterns(ignore or (), source="flag --ignore")
-    differences = diff_reports(load_report(a), load_report(b), patterns, abs_tol=abs_d, rel_tol=rel_d)
-    ensure_differences_writable(differences, a, b)
+    max_bytes = _max_bytes(max_input_size)
+    doc_a, doc_b = load_report(a, max_bytes=max_bytes), load_report(b, max_bytes=max_bytes)
+    differences = diff_reports(doc_a, doc_b, patterns, abs_tol=abs_d, rel_tol=rel_d)
+    ensure_differences_writable(differences, display_name(a), display_name(b))
     if json_output:
         from mmexec.canonical import dumps
 
-        emit(dumps({"count": len(differences), "differences": [d.to_json() for d in differences]}))
+        emit(dumps({"count": len(differences), "differences": [d.to_json() for d in differences]}),
+             closed_exit=1 if differences else 0)
     elif differences:
-        from rich.console import Console
+        import sys
 
         from mmexec.reporting.show import diff_table
 
-        Console(highlight=False).print(diff_table(differences, limit))
+        print_tables([diff_table(differences, limit, fold_paths=sys.stdout.isatty())], closed_exit=1)
     count = len(differences)
     typer.echo(f"{count or 'no'} difference{'' if count == 1 else 's'}", err=True)
     if differences:
@@ -78,7 +101,7 @@ def diff(
 
 @app.command("show")
 def show(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON).", show_default=False)],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON; - for stdin).", show_default=False)],
     *,
     section: Annotated[
         list[str] | None,
@@ -87,23 +110,26 @@ def show(
     max_items: Annotated[
         int, typer.Option("--max-items", min=1, metavar="N", help="List items shown before '... and M more'.")
     ] = 20,
+    max_input_size: Annotated[
+        str | None, typer.Option(SIZE_FLAG, metavar="SIZE", help=SIZE_HELP, show_default=False)
+    ] = None,
 ) -> None:
-    """Show a report's sections as tables (every section, known or not)."""
-    from rich.console import Console
-
+    """Show a report: a per-symbol summary, then its sections as tables (every section, known or not)."""
     from mmexec.errors import ConfigError
+    from mmexec.json_input import display_name
     from mmexec.reporting.diff import ensure_writable, format_path, load_report
-    from mmexec.reporting.show import render_report, section_names
+    from mmexec.reporting.show import headline_table, render_report, section_names
 
-    report = load_report(file)
-    ensure_writable(report, file)
+    report = load_report(file, max_bytes=_max_bytes(max_input_size))
+    ensure_writable(report, display_name(file))
     names = section_names(report)
     for name in section or ():
         if name not in report:
             have = ", ".join(format_path((n,)) for n in names) or "none"
             raise ConfigError(f"no section {name!r} in the report (it has: {have})", source="flag --section")
-    console = Console(highlight=False)
-    for table in render_report(report, section or names, max_items):
-        console.print(table)
+    headline = None if section else headline_table(report, max_items)
+    tables = render_report(report, section or names, max_items)
+    if headline is not None or tables:
+        print_tables([*([headline] if headline is not None else []), *tables])
     if not report:
         typer.echo("the report is empty", err=True)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
+from mmexec.artifacts import ArtifactWriter
 from mmexec.canonical import dumps
 from mmexec.cli.common import emit
+from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.config.base import load_settings
 from mmexec.config.files import resolve_config_file
 from mmexec.config.run import BybitDryrunSettings, RunSettings, ShadowSettings
 from mmexec.config.runtime import frozen_utc
 from mmexec.engine.report import utc_now_iso
 from mmexec.fees.fills_io import FillsWriter
-from mmexec.fsio import write_atomic
 from mmexec.session import RunConfig, run_session
 
 SETTINGS: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}
@@ -30,6 +32,7 @@ def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> t
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
                 fills_out: Path | None, progress: bool | None) -> None:
     run_config, origins = load_run_config(table, flags, config)
+    _refuse_same_target(out, fills_out)
     utc = frozen_utc() or utc_now_iso()
     secret_provider = None
     if run_config.exchange == "bybit" and not run_config.network:
@@ -37,22 +40,47 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     show_progress = progress if progress is not None else (
         sys.stderr.isatty() and run_config.iterations >= PROGRESS_MIN_ITERATIONS
     )
-    writer = FillsWriter(fills_out) if fills_out is not None else None
-    try:
-        with _progress_bar(show_progress, run_config.iterations) as on_progress:
-            report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
-                                 fill_listeners=[writer.write] if writer else (), config_sources=origins)
-        data = dumps(report)
-        if out is not None:
-            write_atomic(out, data)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
+    # Output targets are opened (temp files created) before the run: a bad --out or --fills-out fails up front.
+    # SIGTERM / SIGHUP end the run like Ctrl-C: temp files are deleted, exit 143 / 129.
+    with exit_cleanly_on_termination():
+        report_out: ArtifactWriter | None = None
+        writer: FillsWriter | None = None
+        try:
+            report_out = ArtifactWriter(out, what="report file") if out is not None else None
+            writer = FillsWriter(fills_out) if fills_out is not None else None
+            with _progress_bar(show_progress, run_config.iterations) as on_progress:
+                report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
+                                     fill_listeners=[writer.write] if writer else (), config_sources=origins)
+            data = dumps(report)
+            if writer is not None:
+                writer.close()
+            if report_out is not None:
+                report_out.write(data)
+                report_out.commit()
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            if report_out is not None:
+                report_out.abort()
+            raise
     if out is None:
         emit(data)
+
+
+def _refuse_same_target(out: Path | None, fills_out: Path | None) -> None:
+    """``--out X --fills-out X`` would lose one of the two files (devices like /dev/null may be shared)."""
+    import os
+    import stat
+
+    if out is None or fills_out is None or os.path.realpath(out) != os.path.realpath(fills_out):
+        return
+    with contextlib.suppress(OSError):
+        if not stat.S_ISREG(os.stat(out).st_mode):
+            return
+    from mmexec.errors import ConfigError
+
+    raise ConfigError(f"--out and --fills-out name the same file {str(out)!r}; give them different files",
+                      source="flags --out, --fills-out")
 
 
 def _secret_provider(config: Path | None) -> Any:

@@ -15,29 +15,31 @@ Each line is one canonical JSON object (sorted keys, compact, ``\\n``-terminated
 - ``client_order_id``, ``order_id``, ``fill_id`` (optional, default ``""``): strings.
 
 Unknown fields are refused (a misspelt ``liquidity`` must not silently become a default). Blank lines are
-skipped. Any bad line is an :class:`InputError` naming ``line N`` and the file.
+skipped. Any bad line is an :class:`InputError` naming ``line N`` and the file; a line may be at most
+:data:`MAX_LINE_BYTES` long.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import tempfile
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from mmexec.artifacts import ArtifactWriter
 from mmexec.canonical import dumps
 from mmexec.engine.models import FillEvent, Side
 from mmexec.errors import InputError
 from mmexec.fees.schedule import decimal_places
+from mmexec.json_input import STDIN, JsonInputError, loads_strict
 
 MAX_PLACES = 40
 MAX_MAGNITUDE = Decimal("1e15")
+MAX_LINE_BYTES = 64 * 1024  # a fill is about 200 bytes; anything this long is not a fill
 REQUIRED = ("symbol", "side", "qty", "price", "liquidity")
 OPTIONAL = ("timestamp_ms", "client_order_id", "order_id", "fill_id")
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
@@ -141,25 +143,27 @@ def fill_from_dict(obj: Any) -> FillEvent:
     )
 
 
-def _refuse_constant(name: str) -> Any:
-    raise _BadLine(f"{name} is not a number")
+def iter_fills(stream: IO[bytes], source: str, *, max_line: int = MAX_LINE_BYTES) -> Iterator[FillEvent]:
+    """Fills from a binary stream of JSON Lines; ``source`` names it in errors (``fills file x.jsonl``).
 
-
-def iter_fills(stream: IO[bytes], source: str) -> Iterator[FillEvent]:
-    """Fills from a binary stream of JSON Lines; ``source`` names it in errors (``fills file x.jsonl``)."""
-    for number, raw in enumerate(stream, start=1):
+    Lines are read with a bound (``max_line`` bytes): an endless line (``/dev/zero``) fails at once. Each
+    line goes through the strict loader of :mod:`mmexec.json_input` (bounded depth and numbers, no NaN)."""
+    number = 0
+    while True:
         try:
-            line = raw.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            raise InputError(f"line {number}: not valid UTF-8", source=source) from None
-        if not line:
+            raw = stream.readline(max_line + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read fills: {exc.strerror or exc}", source=source) from None
+        if not raw:
+            return
+        number += 1
+        if len(raw) > max_line and not raw.endswith(b"\n"):
+            raise InputError(f"line {number}: longer than {max_line} bytes", source=source)
+        if not raw.strip():
             continue
         try:
-            obj = json.loads(line, parse_float=Decimal, parse_constant=_refuse_constant)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})",
-                             source=source) from None
-        except _BadLine as exc:
+            obj = loads_strict(raw, one_line=True)
+        except JsonInputError as exc:
             raise InputError(f"line {number}: {exc}", source=source) from None
         try:
             yield fill_from_dict(obj)
@@ -168,13 +172,16 @@ def iter_fills(stream: IO[bytes], source: str) -> Iterator[FillEvent]:
 
 
 def read_fills(path: str | os.PathLike[str]) -> Iterator[FillEvent]:
-    """Stream the fills of a fills file, each line validated. A missing file fails here, not on iteration."""
-    file = Path(path)
-    source = f"fills file {file}"
+    """Stream the fills of a fills file (``-``: stdin), each line validated. A missing file fails here, not
+    on iteration."""
+    name = os.fspath(path)
+    if name == STDIN:
+        return iter_fills(sys.stdin.buffer, "fills file <stdin>")
+    source = f"fills file {name}"
     try:
-        handle = file.open("rb")
+        handle = open(name, "rb")  # noqa: SIM115 - closed by _closing
     except FileNotFoundError:
-        raise InputError(f"fills file {str(file)!r} does not exist", source=source) from None
+        raise InputError(f"fills file {name!r} does not exist", source=source) from None
     except OSError as exc:
         raise InputError(f"cannot read fills file: {exc.strerror}", source=source) from None
     return _closing(handle, source)
@@ -186,54 +193,35 @@ def _closing(handle: IO[bytes], source: str) -> Iterator[FillEvent]:
 
 
 class FillsWriter:
-    """Streams fills to ``path`` atomically: lines go to a temp file in the same directory, renamed over
-    ``path`` by :meth:`close`. :meth:`abort` (or leaving the ``with`` block by an exception) deletes the temp
-    file, so a failed run leaves neither a partial file nor a stray temp file."""
+    """Streams fills to ``path`` through an :class:`mmexec.artifacts.ArtifactWriter`: atomically for a
+    regular file, in place for a device or FIFO. :meth:`close` finishes the file; :meth:`abort` (or leaving
+    the ``with`` block by an exception) deletes the temp file -- even when closing it fails (a full disk) --
+    so a failed run leaves neither a partial file nor a stray temp file. A bad target fails here, up front."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        except OSError as exc:
-            source = f"fills file {self.path}"
-            raise InputError(f"cannot write fills file: {exc.strerror}", source=source) from None
-        self._tmp = Path(tmp)
-        self._handle: IO[bytes] | None = os.fdopen(fd, "wb")
+        self._out = ArtifactWriter(path, what="fills file")
+        self._closed = False
         self.count = 0
 
     def write(self, fill: FillEvent) -> None:
-        if self._handle is None:
+        if self._closed:
             raise ValueError("FillsWriter is closed")
-        self._handle.write(fill_to_json_line(fill))
+        self._out.write(fill_to_json_line(fill))
         self.count += 1
 
     def close(self) -> Path:
         """Finish the file: flush, fsync, rename over ``path``."""
-        if self._handle is None:
+        if self._closed:
             raise ValueError("FillsWriter is closed")
-        handle, self._handle = self._handle, None
-        try:
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-            os.replace(self._tmp, self.path)
-        except BaseException:
-            handle.close()
-            self._remove_tmp()
-            raise
+        self._closed = True
+        self._out.commit()
         return self.path
 
     def abort(self) -> None:
         """Drop everything written so far; ``path`` is left untouched."""
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            handle.close()
-        self._remove_tmp()
-
-    def _remove_tmp(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._tmp.unlink()
+        self._closed = True
+        self._out.abort()
 
     def __enter__(self) -> FillsWriter:
         return self

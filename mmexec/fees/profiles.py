@@ -17,7 +17,6 @@ float) or strings.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from typing import Any
 
 from mmexec.errors import ConfigError, InputError
 from mmexec.fees.schedule import FIELDS, FeeSchedule, FeeScheduleError
+from mmexec.json_input import JsonInputError, loads_strict
 
 # The seed's table (P0.11 "Pre-Defined Profiles"), exactly.
 VIP0_PROFILE = FeeSchedule(maker_bps="1.0", taker_bps="7.0", maker_rebate_bps="0.0", name="VIP0")
@@ -94,19 +94,17 @@ def load_profiles(path: str | Path) -> dict[str, FeeSchedule]:
     data: Any
     try:
         if suffix == ".json":
-            data = json.loads(
-                text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys
-            )
+            data = loads_strict(text, object_pairs_hook=_unique_keys)
         else:
             data = tomllib.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
+    except JsonInputError as exc:
+        raise InputError(f"malformed JSON: {str(exc).removeprefix('not valid JSON: ')}", source=source) from None
+    except RecursionError:
+        raise InputError("fee profiles file is nested too deeply", source=source) from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
         kind = "JSON" if suffix == ".json" else "TOML"
         raise InputError(f"malformed {kind}: {exc}", source=source) from None
     return parse_profile_map(data, source)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

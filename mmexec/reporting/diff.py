@@ -22,7 +22,6 @@ difference at that path (nothing below it is reported). Walking both documents i
 from __future__ import annotations
 
 import gc
-import json
 import math
 import os
 from collections.abc import Iterable, Iterator
@@ -31,10 +30,10 @@ from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from enum import StrEnum
 from itertools import chain, islice, repeat
-from pathlib import Path
 from typing import Any, Final
 
 from mmexec.errors import ConfigError, InputError
+from mmexec.json_input import JsonInputError, display_name, loads_strict, read_input
 from mmexec.reporting.paths import IgnorePatterns, PathNode, PatternStates, Segment, Token, format_path, parse_pattern
 
 Number = int | float | Decimal
@@ -55,7 +54,7 @@ class Difference:
     """One path whose value differs; ``a`` / ``b`` are ``None`` on the side where it is absent (see ``kind``).
 
     ``abs_change`` (``b - a``) and ``rel_change`` (``(b - a) / |a|``, a fraction, ``None`` when ``a == 0``)
-    are set only when both sides are numbers; :meth:`to_json` writes ``null`` for one beyond a double's range.
+    are set only when both sides are numbers; :meth:`to_json` writes them exactly.
     """
 
     path: str
@@ -73,15 +72,13 @@ class Difference:
             "kind": self.kind.value,
             "a": self.a,
             "b": self.b,
-            "abs_change": _double_or_none(self.abs_change),
-            "rel_change": _double_or_none(self.rel_change),
+            "abs_change": self.abs_change,
+            "rel_change": self.rel_change,
         }
 
 
 # --------------------------------------------------------------------------------------------- loading
 
-_MAX: Final = Decimal("1.7976931348623157e308")
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what the canonical JSON writer (orjson) can write
 
 
 @contextmanager
@@ -97,37 +94,21 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+DEFAULT_MAX_BYTES: Final = 64 * 1024 * 1024  # 64 MiB; ``--max-input-size`` raises it
 
 
-def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a report: a JSON object. Numbers become ``int`` / ``Decimal`` (exact); any problem is an
+def load_report(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                size_flag: str = "--max-input-size") -> dict[str, Any]:
+    """Read a report (``-`` is stdin): a JSON object of at most ``max_bytes``. Numbers become ``int`` /
+    ``Decimal`` (exact, bounded), nesting is bounded (:mod:`mmexec.json_input`); any problem is an
     :class:`InputError` naming the file."""
-    source = os.fspath(path)
-    try:
-        raw = Path(source).read_bytes()
-    except FileNotFoundError:
-        raise InputError("report file does not exist", source=source) from None
-    except IsADirectoryError:
-        raise InputError("report path is a directory, not a file", source=source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read report file: {exc.strerror or exc}", source=source) from None
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"report is not valid UTF-8 (byte {exc.start})", source=source) from None
+    source = display_name(os.fspath(path))
+    raw = read_input(path, what="report", max_bytes=max_bytes, flag=size_flag)
     try:
         with _gc_paused():
-            doc = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"report is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
-        ) from None
-    except ValueError as exc:  # NaN / Infinity
-        raise InputError(f"report is not valid JSON: {exc}", source=source) from None
-    except RecursionError:
-        raise InputError("report is nested too deeply", source=source) from None
+            doc = loads_strict(raw)
+    except JsonInputError as exc:
+        raise InputError(f"report {exc.verb} {exc}", source=source) from None
     if not isinstance(doc, dict):
         kind = _json_type(doc)
         raise InputError(f"report must be a JSON object at the top level, not {kind}", source=source)
@@ -136,8 +117,9 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def ensure_writable(value: Any, source: str, at: tuple[Segment, ...] = ()) -> None:
     """Refuse (:class:`InputError` naming ``source``) what canonical JSON cannot write: strings with lone
-    surrogates (``"\\ud800"`` parses), numbers beyond a double or a 64-bit integer. Checked on what is written,
-    not on load: a 50 MB report costs nothing extra unless it is shown."""
+    surrogates (``"\\ud800"`` parses), non-finite floats (numbers read from files are bounded and exact, and
+    written exactly). Checked on what is written, not on load: a 50 MB report costs nothing extra unless it is
+    shown."""
     stack: list[tuple[Any, PathNode]] = [(value, None)]
     while stack:
         item, node = stack.pop()
@@ -153,11 +135,7 @@ def ensure_writable(value: Any, source: str, at: tuple[Segment, ...] = ()) -> No
             stack.extend((child, (node, i)) for i, child in enumerate(item))
         elif kind is str and not _encodable(item):
             problem = "a string that is not valid Unicode"
-        elif (
-            (kind is int and not _INT_MIN <= item <= _INT_MAX)
-            or (kind is Decimal and not abs(item) <= _MAX)
-            or (kind is float and not math.isfinite(item))
-        ):
+        elif kind is float and not math.isfinite(item):
             problem = "a number out of range"
         if problem:
             where = format_path((*at, *_segments(node))) or "the top level"
@@ -187,10 +165,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _double_or_none(value: Number | None) -> Number | None:
-    return value if value is None or abs(_dec(value)) <= _MAX else None
 
 
 def _json_type(value: Any) -> str:

@@ -207,8 +207,8 @@ class FileBackend:
             os.close(fd)  # closing releases the lock
 
     def _write_document(self, doc: dict[str, Any]) -> None:
+        from mmexec.artifacts import write_atomic
         from mmexec.canonical import dumps
-        from mmexec.fsio import write_atomic
 
         try:
             write_atomic(self.path, dumps(doc), mode=FILE_MODE)
