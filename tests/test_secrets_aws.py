@@ -119,7 +119,7 @@ def test_region_parameter_wins_over_the_environment(aws: str) -> None:
 
 def test_missing_region_is_a_clear_error(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    with pytest.raises(SecretsError, match="AWS region is not set: .* AWS_REGION or AWS_DEFAULT_REGION"):
+    with pytest.raises(SecretsError, match=r"AWS region is not set: .* AWS_REGION or AWS_DEFAULT_REGION"):
         provider(aws).list()
 
 

@@ -154,7 +154,9 @@ class FileBackend:
         with os.fdopen(fd, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
-            raise SecretsError("the secrets file is larger than 1 MiB: not an mmexec secrets file", source=self.location())
+            raise SecretsError(
+                "the secrets file is larger than 1 MiB: not an mmexec secrets file", source=self.location()
+            )
         return self._parse(raw)
 
     def _check_file(self, st: os.stat_result) -> None:
@@ -252,7 +254,9 @@ class FileBackend:
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise SecretsError("the lock file is not a regular file (remove it; mmexec creates its own)", source=where)
+                raise SecretsError(
+                    "the lock file is not a regular file (remove it; mmexec creates its own)", source=where
+                )
             if st.st_uid != _euid():
                 raise SecretsError(f"the lock file belongs to uid {st.st_uid}, not to you", source=where)
             fcntl.flock(fd, fcntl.LOCK_EX)

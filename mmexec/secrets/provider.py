@@ -86,7 +86,8 @@ class SecretProvider:
 
     ``SecretProvider(backend="memory")``, ``"env"``, ``"file"`` (``path=None``: the default location) or
     ``"aws"`` (``region=``, ``endpoint_url=``; needs ``mmexec[aws]``). ``environ`` replaces ``os.environ`` for
-    the ``<EXCHANGE>_API_*`` lookup, the default secrets file and ``AWS_REGION`` / ``AWS_DEFAULT_REGION``; ``env_override=False`` consults the backend only.
+    the ``<EXCHANGE>_API_*`` lookup, the default secrets file and ``AWS_REGION`` / ``AWS_DEFAULT_REGION``;
+    ``env_override=False`` consults the backend only.
     """
 
     def __init__(

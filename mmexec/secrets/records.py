@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TypeGuard
 from mmexec.secrets.credentials import ApiCredentials, SecretEntry
 
 API_KEY = "api_key"
-API_SECRET = "api_secret"
+API_SECRET = "api_secret"  # noqa: S105 -- a field name, not a password
 # Python refuses to convert longer integer strings (sys.int_info.default_max_str_digits).
 _MAX_INT_DIGITS = 4300
 
