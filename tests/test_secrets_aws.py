@@ -235,7 +235,7 @@ def test_cli_save_show_list_delete_with_aws(aws: str, cli, tmp_path: Path) -> No
         input=SECRET + "\n",
     )
     assert saved.exit_code == 0, saved.stderr
-    assert "api_secret  SKm...***" in saved.stdout
+    assert "api_secret  ***\n" in saved.stdout
     shown = cli("secrets", "show", "--exchange", "bybit", "--env", "shadow", "--json", *store)
     assert shown.exit_code == 0, shown.stderr
     assert json.loads(shown.stdout)["api_key"] == "AKm...***"
