@@ -101,6 +101,73 @@ def test_prompt_input_ending_is_a_clear_error(cli) -> None:  # type: ignore[no-u
     assert result.stderr.splitlines()[-1] == "error: no api key given (input ended) (prompt)"
 
 
+def _read_until(fd: int, needle: bytes, seen: bytearray, deadline_s: float = 60.0) -> None:
+    """Read ``fd`` into ``seen`` until ``needle`` occurs in it (bounded by a deadline, no sleeping)."""
+    import select
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while needle not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"{needle!r} never appeared: {bytes(seen)!r}")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise AssertionError(f"stream ended before {needle!r}: {bytes(seen)!r}")
+        seen += chunk
+
+
+def _drain(fd: int) -> bytes:
+    import select
+
+    data = b""
+    while select.select([fd], [], [], 0)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal behaviour checked on Linux")
+def test_at_a_real_terminal_both_values_are_prompted_for_without_echo(tmp_path: Path) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmexec", *SAVE, "--json"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    os.close(slave)
+    assert proc.stderr is not None and proc.stdout is not None
+    try:
+        seen = bytearray()
+        # The prompt's last space is written once echo is off, so typing after it is never flushed or echoed.
+        _read_until(proc.stderr.fileno(), b"API key for bybit/shadow (input hidden): ", seen)
+        os.write(master, f"{KEY}\n".encode())
+        _read_until(proc.stderr.fileno(), b"API secret for bybit/shadow (input hidden): ", seen)
+        os.write(master, f"{SECRET}\n".encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    echoed = _drain(master)
+    os.close(master)
+    stderr = bytes(seen) + err
+    assert proc.returncode == 0, stderr.decode()
+    assert json.loads(out)["api_secret"] == "***"
+    assert b"GetPassWarning" not in stderr and b"Warning" not in stderr
+    assert stored() == (KEY, SECRET)
+    assert_not_leaked(out, stderr, echoed)
+
+
 @pytest.mark.parametrize(
     ("flags", "flag"), [((), "--api-key"), (("--api-key", KEY), "--api-secret")], ids=["key", "secret"]
 )
