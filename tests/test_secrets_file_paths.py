@@ -45,7 +45,7 @@ def test_a_symlink_planted_as_the_lock_file_creates_nothing(store: Path, tmp_pat
 
 def test_a_lock_file_that_is_not_a_regular_file_is_refused(store: Path) -> None:
     os.mkfifo(store.with_name("secrets.json.lock"), 0o600)
-    with pytest.raises(SecretsError, match="lock file is not a regular file"):
+    with pytest.raises(SecretsError, match=r"lock file is not a regular file \(a FIFO;"):
         save(store)
     assert not store.exists()
 
@@ -104,7 +104,7 @@ def test_a_dangling_symlink_is_refused_too(store: Path, tmp_path: Path) -> None:
 def test_a_fifo_at_the_secrets_path_is_refused_without_blocking(store: Path) -> None:
     os.mkfifo(store, 0o600)  # nobody writes to it: opening it for reading the ordinary way would block forever
     for call in (lambda: provider(store).get_credentials("bybit", "dev"), provider(store).list, lambda: save(store)):
-        with pytest.raises(SecretsError, match="the secrets file is not a regular file"):
+        with pytest.raises(SecretsError, match=r"the secrets file is not a regular file \(a FIFO\)"):
             call()
     assert stat.S_ISFIFO(os.lstat(store).st_mode)
     assert not store.with_name("secrets.json.lock").exists()
@@ -119,7 +119,7 @@ def test_a_path_without_a_file_name_is_refused(path: str) -> None:
 def test_a_directory_at_the_secrets_path_leaves_no_lock_file_behind(store: Path) -> None:
     store.mkdir(mode=0o700)
     for call in (lambda: save(store), lambda: provider(store).delete("bybit", "dev")):
-        with pytest.raises(SecretsError, match="the secrets file is not a regular file"):
+        with pytest.raises(SecretsError, match=r"the secrets file is not a regular file \(a directory\)"):
             call()
     assert sorted(p.name for p in store.parent.iterdir()) == ["secrets.json"]
 

@@ -62,6 +62,21 @@ def _euid() -> int:
     return os.geteuid()
 
 
+def _kind(st_mode: int) -> str:
+    """What a non-regular file is, for messages: ``a directory``, ``a FIFO`` ..."""
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISLNK, "a symbolic link"),
+    ):
+        if test(st_mode):
+            return name
+    return "not a regular file"
+
+
 def _mode(st_mode: int) -> str:
     return f"{stat.S_IMODE(st_mode):04o}"
 
@@ -117,7 +132,9 @@ class FileBackend:
         if stat.S_ISLNK(st.st_mode):
             raise self._symlink_error()
         if not stat.S_ISREG(st.st_mode):
-            raise SecretsError("the secrets file is not a regular file", source=self.location())
+            raise SecretsError(
+                f"the secrets file is not a regular file ({_kind(st.st_mode)})", source=self.location()
+            )
         return True
 
     def _symlink_error(self) -> SecretsError:
@@ -162,7 +179,9 @@ class FileBackend:
     def _check_file(self, st: os.stat_result) -> None:
         """Refuse anything but a regular file that only its owner -- the current user -- can access."""
         if not stat.S_ISREG(st.st_mode):
-            raise SecretsError("the secrets file is not a regular file", source=self.location())
+            raise SecretsError(
+                f"the secrets file is not a regular file ({_kind(st.st_mode)})", source=self.location()
+            )
         if st.st_mode & 0o077:
             raise SecretsError(
                 f"refusing to read the secrets file: group or others can access it (mode {_mode(st.st_mode)}); "
@@ -255,7 +274,8 @@ class FileBackend:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise SecretsError(
-                    "the lock file is not a regular file (remove it; mmexec creates its own)", source=where
+                    f"the lock file is not a regular file ({_kind(st.st_mode)}; remove it, mmexec creates its own)",
+                    source=where,
                 )
             if st.st_uid != _euid():
                 raise SecretsError(f"the lock file belongs to uid {st.st_uid}, not to you", source=where)
