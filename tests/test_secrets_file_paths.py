@@ -139,9 +139,20 @@ def entries_with(value: str) -> bytes:
         (entries_with("{\"a\":" * 100_000 + "1" + "}" * 100_000), "nested too deeply"),
         (entries_with("9" * 5000), "holds a number out of range"),
         (entries_with("1e999999999"), "holds a number out of range"),
+        (entries_with(str(2**64)), "holds a number out of range"),
         (b"[" * 100_000, "nested too deeply"),
     ],
-    ids=["nan", "infinity", "minus-infinity", "deep-arrays", "deep-objects", "huge-int", "huge-float", "deep-open"],
+    ids=[
+        "nan",
+        "infinity",
+        "minus-infinity",
+        "deep-arrays",
+        "deep-objects",
+        "huge-int",
+        "huge-float",
+        "beyond-64-bit",
+        "deep-open",
+    ],
 )
 def test_non_json_numbers_and_deep_nesting_are_clean_errors_naming_the_file(
     store: Path, content: bytes, match: str

@@ -2,8 +2,9 @@
 
 Both keep a credential as the JSON object ``{"api_key": "...", "api_secret": "..."}``: this module builds that
 record, recognises it, turns it back into :class:`ApiCredentials`, and parses stored JSON strictly (no ``NaN``
-or ``Infinity``, no number a float cannot hold, bounded nesting) so a damaged store is a clear error, never
-an internal one. Reasons describe the structure only: stored text may hold secrets.
+or ``Infinity``, no number beyond a 64-bit integer or a float, bounded nesting) so a damaged store is a clear
+error, never an internal one, and every value read can be written back (a save rewrites the whole file).
+Reasons describe the structure only: stored text may hold secrets.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from mmexec.secrets.credentials import ApiCredentials, SecretEntry
 
 API_KEY = "api_key"
 API_SECRET = "api_secret"  # noqa: S105 -- a field name, not a password
-# Python refuses to convert longer integer strings (sys.int_info.default_max_str_digits).
-_MAX_INT_DIGITS = 4300
+# The integers the canonical JSON writer can write back (orjson: signed and unsigned 64-bit).
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 
 
 class StoredJsonError(ValueError):
@@ -39,9 +40,10 @@ def _finite_float(text: str) -> float:
 
 
 def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+    # The length check comes first: a 5,000-digit integer is refused without converting it.
+    if len(text) > 21 or not _INT_MIN <= (value := int(text)) <= _INT_MAX:
         raise StoredJsonError("holds a number out of range")
-    return int(text)
+    return value
 
 
 def parse_stored_json(raw: bytes | str) -> Any:
