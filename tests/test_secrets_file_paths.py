@@ -62,6 +62,15 @@ def test_a_directory_owned_by_someone_else_is_refused_even_for_root(
     assert list(store.parent.iterdir()) == []
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory away needs root")
+def test_root_refuses_a_0755_directory_owned_by_another_uid(store: Path) -> None:
+    os.chmod(store.parent, 0o755)
+    os.chown(store.parent, 4242, 4242)
+    with pytest.raises(SecretsError, match="the secrets directory belongs to uid 4242, not to you \\(uid 0\\)"):
+        save(store)
+    assert list(store.parent.iterdir()) == []
+
+
 @pytest.mark.parametrize("bad_mode", [0o770, 0o757, 0o720])
 def test_a_directory_group_or_others_can_write_is_refused(store: Path, bad_mode: int) -> None:
     os.chmod(store.parent, bad_mode)
