@@ -19,7 +19,7 @@ SAVE = ("secrets", "save", "--exchange", "bybit", "--env", "shadow")
 MASKED = {
     "api_env": "shadow",
     "api_key": "AKm...***",
-    "api_secret": "SKm...***",
+    "api_secret": "***",
     "backend": "file",
     "exchange": "bybit",
 }
@@ -28,6 +28,12 @@ MASKED = {
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     return tmp_path / "xdg" / "mmexec" / "secrets.json"
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand in an operator's terminal on stdin (CliRunner's stdin is never one)."""
+    monkeypatch.setattr("mmexec.cli.secrets._stdin_is_terminal", lambda: True)
 
 
 def stored(exchange: str = "bybit", api_env: str = "shadow") -> tuple[str, str]:
@@ -44,7 +50,7 @@ def test_save_with_flags_confirms_masked_and_warns_about_the_command_line(cli, s
         "exchange    bybit",
         "api_env     shadow",
         "api_key     AKm...***",
-        "api_secret  SKm...***",
+        "api_secret  ***",
         f"source      file {store}",
     ]
     assert "warning: --api-secret on the command line" in result.stderr
@@ -52,6 +58,7 @@ def test_save_with_flags_confirms_masked_and_warns_about_the_command_line(cli, s
     assert_not_leaked(result.stdout, result.stderr)
 
 
+@pytest.mark.usefixtures("terminal")
 def test_save_prompts_with_hidden_input_for_what_is_missing(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli(*SAVE, input=f"{KEY}\n{SECRET}\n")
     assert result.exit_code == 0, result.stderr
@@ -62,6 +69,7 @@ def test_save_prompts_with_hidden_input_for_what_is_missing(cli) -> None:  # typ
     assert_not_leaked(result.stdout, result.stderr)
 
 
+@pytest.mark.usefixtures("terminal")
 def test_save_prompts_only_for_the_secret_when_the_key_is_given(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli(*SAVE, "--api-key", KEY, input=f"{SECRET}\n")
     assert result.exit_code == 0, result.stderr
@@ -86,22 +94,104 @@ def test_save_json_is_canonical_and_masked(cli, store: Path) -> None:  # type: i
     assert result.stdout_bytes == dumps({**MASKED, "action": "saved", "source": f"file {store}"})
 
 
-def test_prompts_go_to_stderr_so_stdout_is_only_the_result(tmp_path: Path) -> None:
-    """A real process without a terminal (new session): getpass falls back to stdin, prompts on stderr."""
-    proc = subprocess.run(
+@pytest.mark.usefixtures("terminal")
+def test_prompt_input_ending_is_a_clear_error(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*SAVE, input="")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == "error: no api key given (input ended) (prompt)"
+
+
+def _read_until(fd: int, needle: bytes, seen: bytearray, deadline_s: float = 60.0) -> None:
+    """Read ``fd`` into ``seen`` until ``needle`` occurs in it (bounded by a deadline, no sleeping)."""
+    import select
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while needle not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"{needle!r} never appeared: {bytes(seen)!r}")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise AssertionError(f"stream ended before {needle!r}: {bytes(seen)!r}")
+        seen += chunk
+
+
+def _drain(fd: int) -> bytes:
+    import select
+
+    data = b""
+    while select.select([fd], [], [], 0)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal behaviour checked on Linux")
+def test_at_a_real_terminal_both_values_are_prompted_for_without_echo(tmp_path: Path) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
         [sys.executable, "-m", "mmexec", *SAVE, "--json"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    os.close(slave)
+    assert proc.stderr is not None and proc.stdout is not None
+    try:
+        seen = bytearray()
+        # The prompt's last space is written once echo is off, so typing after it is never flushed or echoed.
+        _read_until(proc.stderr.fileno(), b"API key for bybit/shadow (input hidden): ", seen)
+        os.write(master, f"{KEY}\n".encode())
+        _read_until(proc.stderr.fileno(), b"API secret for bybit/shadow (input hidden): ", seen)
+        os.write(master, f"{SECRET}\n".encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    echoed = _drain(master)
+    os.close(master)
+    stderr = bytes(seen) + err
+    assert proc.returncode == 0, stderr.decode()
+    assert json.loads(out)["api_secret"] == "***"
+    assert b"GetPassWarning" not in stderr and b"Warning" not in stderr
+    assert stored() == (KEY, SECRET)
+    assert_not_leaked(out, stderr, echoed)
+
+
+@pytest.mark.parametrize(
+    ("flags", "flag"), [((), "--api-key"), (("--api-key", KEY), "--api-secret")], ids=["key", "secret"]
+)
+def test_without_a_terminal_a_missing_value_is_refused_pointing_to_dash(
+    tmp_path: Path, flags: tuple[str, ...], flag: str
+) -> None:
+    """A real process without a terminal (new session): no getpass fallback, no GetPassWarning, exit 2."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mmexec", *SAVE, *flags, "--json"],
         input=f"{KEY}\n{SECRET}\n".encode(),
         capture_output=True,
         start_new_session=True,
         timeout=60,
         check=False,
     )
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert json.loads(proc.stdout)["api_secret"] == "SKm...***"
-    assert proc.stdout == dumps(json.loads(proc.stdout))
-    assert b"API secret for bybit/shadow (input hidden):" in proc.stderr
-    assert stored() == (KEY, SECRET)
-    assert_not_leaked(proc.stdout, proc.stderr, root=tmp_path, allow=[tmp_path / "xdg" / "mmexec" / "secrets.json"])
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    what = flag.removeprefix("--").replace("-", " ")
+    assert proc.stderr.decode() == (
+        f"error: stdin is not a terminal, so the {what} cannot be asked for with hidden input: "
+        f"pass {flag} - to read it from stdin (flag {flag} not given)\n"
+    )
+    assert not (tmp_path / "xdg" / "mmexec" / "secrets.json").exists()
+    assert_not_leaked(proc.stdout, proc.stderr, root=tmp_path)
 
 
 def test_save_notes_when_env_vars_take_precedence(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -154,9 +244,9 @@ def test_list_shows_entries_and_env_overrides_masked(cli, monkeypatch, store: Pa
     lines = [line.split() for line in table.stdout.splitlines()]
     assert lines[0] == ["EXCHANGE", "ENV", "API_KEY", "API_SECRET", "SOURCE"]
     assert [row[:4] for row in lines[1:]] == [
-        ["bybit", "dev", "dev...***", "dev...***"],
-        ["bybit", "shadow", "AKm...***", "SKm...***"],
-        ["bybit", "*", "tes...***", "tes...***"],
+        ["bybit", "dev", "dev...***", "***"],
+        ["bybit", "shadow", "AKm...***", "***"],
+        ["bybit", "*", "tes...***", "***"],
     ]
     listed = json.loads(cli("secrets", "list", "--json").stdout)
     assert listed["backend"] == "file"
@@ -166,7 +256,7 @@ def test_list_shows_entries_and_env_overrides_masked(cli, monkeypatch, store: Pa
         {
             "api_env": "*",
             "api_key": "tes...***",
-            "api_secret": "tes...***",
+            "api_secret": "***",
             "exchange": "bybit",
             "source": "env BYBIT_API_KEY, BYBIT_API_SECRET",
         }
@@ -174,6 +264,7 @@ def test_list_shows_entries_and_env_overrides_masked(cli, monkeypatch, store: Pa
     assert_not_leaked(table.stdout, needles=(KEY, SECRET, "devkey1", "devsecret1", "test_key", "test_secret"))
 
 
+@pytest.mark.usefixtures("terminal")
 def test_delete_asks_unless_yes_and_exit_1_when_nothing_was_there(cli, store: Path) -> None:  # type: ignore[no-untyped-def]
     cli(*SAVE, "--api-key", KEY, "--api-secret", "-", input=SECRET)
     declined = cli("secrets", "delete", "--exchange", "bybit", "--env", "shadow", input="n\n")
@@ -187,6 +278,52 @@ def test_delete_asks_unless_yes_and_exit_1_when_nothing_was_there(cli, store: Pa
     assert again.exit_code == 1
     assert json.loads(again.stdout)["action"] == "not_found"
     assert json.loads(store.read_text())["entries"] == {}
+
+
+def test_delete_without_yes_and_without_a_terminal_is_refused(cli, store: Path) -> None:  # type: ignore[no-untyped-def]
+    cli(*SAVE, "--api-key", KEY, "--api-secret", "-", input=SECRET)
+    result = cli("secrets", "delete", "--exchange", "bybit", "--env", "shadow", input="y\n")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: refusing to delete without confirmation: stdin is not a terminal to ask on; pass --yes to delete "
+        "(flag --yes not given)\n"
+    )
+    assert stored() == (KEY, SECRET)
+
+
+def test_the_masked_secret_shows_none_of_its_characters(cli) -> None:  # type: ignore[no-untyped-def]
+    cli(*SAVE, "--api-key", "test_key", "--api-secret", "-", input="supersecret")
+    for command in ("show", "list"):
+        args = ("--exchange", "bybit", "--env", "shadow") if command == "show" else ()
+        result = cli("secrets", command, *args, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert "sup" not in result.stdout
+        record = json.loads(result.stdout)
+        record = record["entries"][0] if command == "list" else record
+        assert (record["api_key"], record["api_secret"]) == ("tes...***", "***")
+
+
+@pytest.mark.parametrize("where", ["/", "directory"])
+def test_a_file_flag_naming_a_directory_is_exit_2_and_leaves_nothing(cli, tmp_path: Path, where: str) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "dir"
+    target.mkdir(mode=0o700)
+    path = "/" if where == "/" else str(target)
+    result = cli(*SAVE, "--api-key", KEY, "--api-secret", "-", "--file", path, input=SECRET)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: the secrets ")
+    assert "internal error" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir"]  # no dir.lock
+    assert list(target.iterdir()) == []
+
+
+def test_a_secrets_file_with_nan_is_exit_2_naming_the_file(cli, store: Path) -> None:  # type: ignore[no-untyped-def]
+    cli(*SAVE, "--api-key", KEY, "--api-secret", "-", input=SECRET)
+    store.write_text(store.read_text().replace('"version":1', '"version":1,"x":NaN'))
+    result = cli(*SAVE, "--api-key", "k1234", "--api-secret", "-", input="s1234")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: the secrets file is not valid JSON: NaN and Infinity are not JSON numbers (file {store})\n"
+    )
 
 
 def test_options_come_from_flags_env_and_toml(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -233,7 +370,11 @@ def test_options_come_from_flags_env_and_toml(cli, tmp_path: Path, monkeypatch: 
             "",
             "error: no api secret on stdin (input ended) (flag --api-secret -)",
         ),
-        (("--exchange", "bybit", "--env", "dev"), "", "error: no api key given (input ended) (prompt)"),
+        (
+            ("--exchange", "bybit", "--env", "dev"),
+            "",
+            "error: stdin is not a terminal, so the api key cannot be asked for with hidden input: pass --api-key -",
+        ),
         (
             ("--exchange", "bybit", "--env", "dev", "--api-key", KEY, "--api-secret", f"{SECRET} x"),
             None,

@@ -119,8 +119,42 @@ def test_region_parameter_wins_over_the_environment(aws: str) -> None:
 
 def test_missing_region_is_a_clear_error(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    with pytest.raises(SecretsError, match="AWS region is not set"):
+    with pytest.raises(SecretsError, match=r"AWS region is not set: .* AWS_REGION or AWS_DEFAULT_REGION"):
         provider(aws).list()
+
+
+def test_aws_region_is_honoured_like_aws_default_region(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    p = provider(aws)
+    assert "region eu-west-1" in p.location()
+    p.save("bybit", "dev", api_key=KEY, api_secret=SECRET)
+    stored = boto3.client("secretsmanager", region_name="eu-west-1", endpoint_url=aws)
+    assert json.loads(stored.get_secret_value(SecretId="mmexec/bybit/dev")["SecretString"])["api_key"] == KEY
+    assert raw_client(aws).list_secrets()["SecretList"] == []  # nothing in us-east-1
+
+
+def test_aws_region_wins_over_aws_default_region(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")  # AWS_DEFAULT_REGION is us-east-1
+    provider(aws).save("bybit", "dev", api_key=KEY, api_secret=SECRET)
+    assert "region ap-southeast-2" in provider(aws).location()
+    assert raw_client(aws).list_secrets()["SecretList"] == []
+    assert provider(aws, region="us-east-1").find("bybit", "dev") is None  # an explicit region wins over both
+
+
+def test_region_from_a_given_environment_mapping(aws: str) -> None:
+    p = provider(aws, environ={"AWS_REGION": " ", "AWS_DEFAULT_REGION": "sa-east-1"})  # blank counts as unset
+    assert "region sa-east-1" in p.location()
+
+
+def test_a_secret_string_with_nan_or_deep_nesting_is_not_a_credential(aws: str) -> None:
+    client = raw_client(aws)
+    client.create_secret(Name="mmexec/bybit/dev", SecretString='{"api_key": NaN, "api_secret": "' + SECRET + '"}')
+    client.create_secret(Name="mmexec/bybit/soak", SecretString="[" * 100_000)
+    for api_env in ("dev", "soak"):
+        with pytest.raises(SecretsError, match="not an mmexec credential") as err:
+            provider(aws).get_credentials("bybit", api_env)
+        assert_not_leaked(str(err.value))
 
 
 def test_missing_aws_credentials_are_a_clear_error(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,7 +235,7 @@ def test_cli_save_show_list_delete_with_aws(aws: str, cli, tmp_path: Path) -> No
         input=SECRET + "\n",
     )
     assert saved.exit_code == 0, saved.stderr
-    assert "api_secret  SKm...***" in saved.stdout
+    assert "api_secret  ***\n" in saved.stdout
     shown = cli("secrets", "show", "--exchange", "bybit", "--env", "shadow", "--json", *store)
     assert shown.exit_code == 0, shown.stderr
     assert json.loads(shown.stdout)["api_key"] == "AKm...***"

@@ -1,4 +1,4 @@
-"""ApiCredentials masks itself everywhere; mask_secret follows CONVENTIONS.md; names are validated."""
+"""ApiCredentials masks itself everywhere; mask_secret follows the README; names are validated."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_credentials_expose_key_and_masks_but_never_the_secret_in_text() -> None
     c = creds()
     assert c.api_key == "test_key"
     assert c.masked_api_key == "tes...***"
-    assert c.masked_api_secret == "SKm...***"
+    assert c.masked_api_secret == "***"
     assert c.reveal_secret() == SECRET
     for text in (
         repr(c),
@@ -74,6 +74,8 @@ def test_credentials_expose_key_and_masks_but_never_the_secret_in_text() -> None
         assert SECRET not in text
         assert "test_key" not in text
         assert "tes...***" in text
+        assert "api_secret='***'" in text
+        assert SECRET[:3] not in text
 
 
 def test_credentials_in_log_records_stay_masked(caplog: pytest.LogCaptureFixture) -> None:
@@ -144,6 +146,6 @@ def test_entries_compare_equal_to_plain_tuples() -> None:
     assert entry.key == "bybit/dev"
 
 
-def test_env_var_names_generalise_the_seed_variables() -> None:
+def test_env_var_names_generalise_the_readme_variables() -> None:
     assert env_var_names("bybit") == ("BYBIT_API_KEY", "BYBIT_API_SECRET")
     assert env_var_names("gate-io") == ("GATE_IO_API_KEY", "GATE_IO_API_SECRET")

@@ -56,7 +56,7 @@ def test_half_set_env_vars_are_named_in_the_error(monkeypatch: pytest.MonkeyPatc
         SecretProvider(backend="memory").get_credentials("bybit", "dev")
 
 
-def test_seed_quick_start_env_vars_work_with_the_memory_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quick_start_env_vars_work_with_the_memory_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BYBIT_API_KEY", "test_key")
     monkeypatch.setenv("BYBIT_API_SECRET", "test_secret")
     creds = SecretProvider(backend="memory").get_credentials("bybit", "dev")

@@ -70,7 +70,7 @@ BYBIT = ["--exchange", "bybit", "--env", "shadow"]
 STDIN_BOTH = f"{KEY}\n{SECRET}\n"
 
 SUCCEEDING: list[tuple[str, Setup, list[str], str]] = [
-    ("save-prompts", nothing, ["save", *BYBIT], STDIN_BOTH),
+    ("save-prompts", nothing, ["save", *BYBIT], STDIN_BOTH),  # (at a terminal: see TERMINAL)
     ("save-stdin", nothing, ["save", *BYBIT, "--api-key", "-", "--api-secret", "-"], STDIN_BOTH),
     ("save-flags-json", nothing, ["save", *BYBIT, "--api-key", KEY, "--api-secret", SECRET, "--json"], ""),
     ("show", saved, ["show", *BYBIT], ""),
@@ -82,7 +82,12 @@ SUCCEEDING: list[tuple[str, Setup, list[str], str]] = [
     ("delete-asked", saved, ["delete", *BYBIT], "y\n"),
 ]
 
+# Cases run in-process with a terminal standing in on stdin (CliRunner's stdin is never one).
+TERMINAL = {"save-prompts", "delete-asked"}
+
 FAILING: list[tuple[str, Setup, list[str], str]] = [
+    ("save-prompts-no-terminal", nothing, ["save", *BYBIT], STDIN_BOTH),
+    ("delete-no-terminal", saved, ["delete", *BYBIT], "y\n"),
     ("bad-backend", nothing, ["save", *BYBIT, "--backend", "vault"], STDIN_BOTH),
     ("memory-backend", nothing, ["show", *BYBIT, "--backend", "memory"], ""),
     ("unknown-exchange", nothing, ["save", "--exchange", "okx", "--env", "dev", "--api-key", KEY], STDIN_BOTH),
@@ -126,12 +131,15 @@ def run_here(  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
     tmp_path: Path,
+    name: str,
     setup: Setup,
     args: list[str],
     stdin: str,
 ) -> tuple[int, str, str]:
     for key, value in setup(tmp_path).items():
         monkeypatch.setenv(key, value)
+    if name in TERMINAL:
+        monkeypatch.setattr("mmexec.cli.secrets._stdin_is_terminal", lambda: True)
     result = cli(*args, input=stdin)
     fd = capfd.readouterr()
     return result.exit_code, result.stdout + fd.out, result.stderr + fd.err
@@ -141,9 +149,9 @@ def run_here(  # type: ignore[no-untyped-def]
 def test_succeeding_commands_print_only_masked_values(  # type: ignore[no-untyped-def]
     cli, monkeypatch, capfd, tmp_path: Path, name: str, setup: Setup, args: list[str], stdin: str
 ) -> None:
-    code, out, err = run_here(cli, monkeypatch, capfd, tmp_path, setup, ["secrets", *args], stdin)
+    code, out, err = run_here(cli, monkeypatch, capfd, tmp_path, name, setup, ["secrets", *args], stdin)
     assert code == 0, err
-    assert "...***" in out or name.startswith("delete")
+    assert "***" in out or name.startswith("delete")
     assert_not_leaked(out, err, root=tmp_path, allow=allowed_files(tmp_path))
 
 
@@ -153,7 +161,7 @@ def test_failing_commands_exit_2_without_leaking(  # type: ignore[no-untyped-def
     cli, monkeypatch, capfd, tmp_path: Path, name: str, setup: Setup, args: list[str], stdin: str, debug: bool
 ) -> None:
     argv = [*(["--debug"] if debug else []), "secrets", *args]
-    code, out, err = run_here(cli, monkeypatch, capfd, tmp_path, setup, argv, stdin)
+    code, out, err = run_here(cli, monkeypatch, capfd, tmp_path, name, setup, argv, stdin)
     assert code == 2, (out, err)
     assert "error: " in err
     assert out.strip() == ""  # (CliRunner echoes a hidden prompt's newline to stdout)
@@ -161,7 +169,7 @@ def test_failing_commands_exit_2_without_leaking(  # type: ignore[no-untyped-def
 
 
 IN_A_PROCESS = [
-    "save-prompts",
+    "save-prompts-no-terminal",
     "show-json",
     "list-json-env",
     "0644-show",

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 app = new_app(
     name="secrets",
-    help="Save, show, list and delete exchange API credentials. Values always print masked (abc...***).",
+    help="Save, show, list and delete exchange API credentials. Output is masked: keys as abc...***, "
+    "secrets as ***.",
     no_args_is_help=True,
 )
 
@@ -51,7 +52,8 @@ RegionOpt = Annotated[
     str | None,
     typer.Option(
         "--aws-region",
-        help="AWS region of the aws backend (default: AWS_REGION). [secrets] aws_region.",
+        help="AWS region of the aws backend (default: AWS_REGION, else AWS_DEFAULT_REGION). "
+        "[secrets] aws_region.",
         show_default=False,
     ),
 ]
@@ -114,18 +116,37 @@ def _entry(exchange: str, env: str) -> tuple[str, str]:
     return check_exchange(exchange, source="flag --exchange"), check_api_env(env, source="flag --env")
 
 
+def _stdin_is_terminal() -> bool:
+    """Whether an operator can answer a prompt (a function of its own so tests can stand in a terminal)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):  # no stdin, or a closed one
+        return False
+
+
 def _read_value(given: str | None, what: str, flag: str, label: str) -> str:
-    """The flag's value; ``-`` reads one line from stdin; missing means a hidden prompt (on stderr)."""
+    """The flag's value; ``-`` reads one line from stdin; missing means a hidden prompt (on stderr).
+
+    Without a terminal on stdin there is no hidden prompt: input could be echoed where the operator types it
+    (``ssh host mmexec ...`` without ``-t``), so the value must come from the flag or from ``-``.
+    """
     from mmexec.errors import SecretsError
     from mmexec.secrets.credentials import check_value
 
     if given is not None and given != "-":
         return check_value(given, what, source=f"flag {flag}")
-    if given == "-" and not sys.stdin.isatty():
+    terminal = _stdin_is_terminal()
+    if given == "-" and not terminal:
         line = sys.stdin.readline()
         if not line:
             raise SecretsError(f"no {what} on stdin (input ended)", source=f"flag {flag} -")
         return check_value(line.rstrip("\r\n"), what, source=f"stdin ({flag} -)")
+    if not terminal:
+        raise SecretsError(
+            f"stdin is not a terminal, so the {what} cannot be asked for with hidden input: "
+            f"pass {flag} - to read it from stdin",
+            source=f"flag {flag} not given",
+        )
     try:
         value: str = typer.prompt(f"{label} (input hidden)", hide_input=True, err=True)
     except typer.Abort:
@@ -171,7 +192,7 @@ def save(
         str | None,
         typer.Option(
             "--api-key",
-            help="API key; omit to be prompted (hidden), '-' reads a line from stdin.",
+            help="API key; omit to be prompted (hidden; needs a terminal), '-' reads a line from stdin.",
             show_default=False,
         ),
     ] = None,
@@ -179,7 +200,7 @@ def save(
         str | None,
         typer.Option(
             "--api-secret",
-            help="API secret; omit to be prompted (hidden), '-' reads a line from stdin.",
+            help="API secret; omit to be prompted (hidden; needs a terminal), '-' reads a line from stdin.",
             show_default=False,
         ),
     ] = None,
@@ -272,15 +293,26 @@ def list_(json_out: JsonOpt = False, *, store: StoreFlags) -> None:
 def delete(
     exchange: ExchangeOpt,
     env: EnvOpt,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Delete without asking (required when stdin is not a terminal).")
+    ] = False,
     json_out: JsonOpt = False,
     *,
     store: StoreFlags,
 ) -> None:
-    """Delete the stored credentials of one exchange and api env (exit 1 when there were none)."""
+    """Delete the stored credentials of one exchange and api env (exit 1 when there were none).
+
+    Asks for confirmation on a terminal; without one, --yes is required (exit 2 otherwise).
+    """
     from mmexec.canonical import dumps
+    from mmexec.errors import SecretsError
 
     exchange, env = _entry(exchange, env)
+    if not yes and not _stdin_is_terminal():
+        raise SecretsError(
+            "refusing to delete without confirmation: stdin is not a terminal to ask on; pass --yes to delete",
+            source="flag --yes not given",
+        )
     provider = _provider(store)
     provider.ensure_writable(exchange)
     where = provider.location()

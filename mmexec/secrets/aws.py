@@ -7,24 +7,22 @@ Deleting schedules the secret for deletion with a 7-day recovery window (AWS's u
 again restores it.
 
 boto3 is imported only when this backend is built. AWS credentials come from the standard AWS chain
-(``AWS_ACCESS_KEY_ID`` ..., ``AWS_PROFILE``, SSO, instance roles); the region from the provider's ``region``
-or the standard ``AWS_REGION`` / ``AWS_DEFAULT_REGION``. Error messages carry the AWS error code and the
+(``AWS_ACCESS_KEY_ID`` ..., ``AWS_PROFILE``, SSO, instance roles); the region from the provider's ``region``,
+else ``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (read here: boto3 itself reads only the latter), else the
+AWS config file. Error messages carry the AWS error code and the
 endpoint, never request parameters (botocore's own messages can echo them).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from mmexec.errors import SecretsError
-from mmexec.secrets.credentials import (
-    API_ENVS,
-    KNOWN_EXCHANGES,
-    ApiCredentials,
-    SecretEntry,
-)
+from mmexec.secrets.credentials import API_ENVS, KNOWN_EXCHANGES, ApiCredentials, SecretEntry
+from mmexec.secrets.records import StoredJsonError, credential_record, credentials_from_record, parse_stored_json
 
 NAME_PREFIX = "mmexec/"
 RECOVERY_WINDOW_DAYS = 7
@@ -32,6 +30,18 @@ RECOVERY_WINDOW_DAYS = 7
 # (``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE``) unless ``client_config`` sets ``retries``.
 DEFAULT_CLIENT_CONFIG: Mapping[str, Any] = {"connect_timeout": 5, "read_timeout": 10}
 INSTALL_HINT = "pip install 'mmexec[aws]'"
+# The region variables, in the order the AWS SDKs and CLI v2 read them.
+REGION_ENV_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def region_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (blank counts as unset), else ``None``."""
+    env = os.environ if environ is None else environ
+    for name in REGION_ENV_VARS:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
 
 
 def secret_name(entry: SecretEntry, prefix: str = NAME_PREFIX) -> str:
@@ -59,6 +69,7 @@ class AwsBackend:
         *,
         prefix: str = NAME_PREFIX,
         client_config: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         try:
             import boto3
@@ -69,7 +80,7 @@ class AwsBackend:
             ) from None
         self._boto3: Any = boto3
         self._errors: Any = botocore.exceptions
-        self.region = region or None
+        self.region = region or region_from_env(environ)
         self.endpoint_url = endpoint_url or None
         self.prefix = prefix
         self._client_config = {**DEFAULT_CLIENT_CONFIG, **(client_config or {})}
@@ -98,7 +109,7 @@ class AwsBackend:
             except self._errors.NoRegionError:
                 raise SecretsError(
                     "AWS region is not set: use --aws-region, [secrets] aws_region, "
-                    "MMEXEC_SECRETS__AWS_REGION or AWS_REGION",
+                    "MMEXEC_SECRETS__AWS_REGION, AWS_REGION or AWS_DEFAULT_REGION",
                     source=self.location(),
                 ) from None
             except (self._errors.BotoCoreError, ValueError) as exc:
@@ -156,32 +167,22 @@ class AwsBackend:
         )
         if found is None:
             return None
-        source = f"aws secret {name} ({self.location()})"
         try:
-            value = json.loads(found.get("SecretString") or "")
-        except ValueError:
+            value = parse_stored_json(found.get("SecretString") or "")
+        except StoredJsonError:
             value = None
-        if not (
-            isinstance(value, dict)
-            and isinstance(value.get("api_key"), str)
-            and isinstance(value.get("api_secret"), str)
-        ):
+        creds = credentials_from_record(value, entry, source=f"aws secret {name} ({self.location()})")
+        if creds is None:
             raise SecretsError(
                 f"secret {name} is not an mmexec credential (expected a JSON SecretString with api_key and "
                 "api_secret)",
                 source=self.location(),
             )
-        return ApiCredentials(
-            value["api_key"],
-            value["api_secret"],
-            exchange=entry.exchange,
-            api_env=entry.api_env,
-            source=source,
-        )
+        return creds
 
     def save(self, entry: SecretEntry, api_key: str, api_secret: str) -> None:
         name = secret_name(entry, self.prefix)
-        payload = json.dumps({"api_key": api_key, "api_secret": api_secret}, sort_keys=True)
+        payload = json.dumps(credential_record(api_key, api_secret), sort_keys=True)
         created = self._call(
             "create_secret",
             frozenset({"ResourceExistsException"}),

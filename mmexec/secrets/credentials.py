@@ -1,7 +1,8 @@
 """API credentials that mask themselves, the masking rule, and the names a credential is stored under.
 
 The raw API secret is readable only through :meth:`ApiCredentials.reveal_secret`; ``repr``, ``str``,
-``format`` and every error message show the masked form (``test_key`` -> ``tes...***``, see CONVENTIONS.md).
+``format`` and every error message show masked forms: the API key keeps its first three characters
+(``test_key`` -> ``tes...***``, as the README specifies), the API secret shows none of its characters (``***``).
 Importing this module is cheap (stdlib only): log code can import :func:`mask_secret` freely.
 """
 
@@ -14,11 +15,12 @@ from mmexec.errors import SecretsError
 
 # Exchanges mmexec has credentials for. Add a name here to support another exchange.
 KNOWN_EXCHANGES: tuple[str, ...] = ("bybit",)
-# The api environments of the seed (``--api-env``): one credential per (exchange, api_env).
+# The api environments (``--api-env``): one credential per (exchange, api_env).
 API_ENVS: tuple[str, ...] = ("dev", "shadow", "soak", "prod")
 
 MASK_SUFFIX = "...***"
 MASK_SHORT = "***"
+SECRET_MASK = MASK_SHORT  # a masked API secret says only that it is set
 MAX_VALUE_LENGTH = 4096
 
 
@@ -90,7 +92,7 @@ _ENV_UNSAFE = re.compile(r"[^A-Z0-9]")
 
 
 def env_var_names(exchange: str) -> tuple[str, str]:
-    """``("BYBIT_API_KEY", "BYBIT_API_SECRET")`` for ``bybit``: the seed's variables, generalised."""
+    """``("BYBIT_API_KEY", "BYBIT_API_SECRET")`` for ``bybit``: the README's variables, generalised."""
     prefix = _ENV_UNSAFE.sub("_", exchange.upper())
     return f"{prefix}_API_KEY", f"{prefix}_API_SECRET"
 
@@ -126,7 +128,8 @@ class ApiCredentials:
 
     @property
     def masked_api_secret(self) -> str:
-        return mask_secret(self._secret)
+        """Always ``***``: not even a prefix of the secret is shown."""
+        return SECRET_MASK
 
     def reveal_secret(self) -> str:
         """The raw API secret -- the only way to read it. Use it to sign, never to print or log."""

@@ -74,7 +74,7 @@ def _make_backend(
     if backend == "aws":
         from mmexec.secrets.aws import AwsBackend
 
-        return AwsBackend(region, endpoint_url, client_config=aws_client_config)
+        return AwsBackend(region, endpoint_url, client_config=aws_client_config, environ=environ)
     raise SecretsError(
         f"unknown secrets backend {str(backend)[:40]!r} (expected one of: {', '.join(BACKENDS)})",
         source="backend",
@@ -86,7 +86,8 @@ class SecretProvider:
 
     ``SecretProvider(backend="memory")``, ``"env"``, ``"file"`` (``path=None``: the default location) or
     ``"aws"`` (``region=``, ``endpoint_url=``; needs ``mmexec[aws]``). ``environ`` replaces ``os.environ`` for
-    the ``<EXCHANGE>_API_*`` lookup; ``env_override=False`` consults the backend only.
+    the ``<EXCHANGE>_API_*`` lookup, the default secrets file and ``AWS_REGION`` / ``AWS_DEFAULT_REGION``;
+    ``env_override=False`` consults the backend only.
     """
 
     def __init__(
