@@ -130,8 +130,9 @@ def _refuse_unknown_env(cls: type[TableSettings], env: Mapping[str, str]) -> Non
             raise unknown_key(cls, upper[len(prefix):].lower(), f"env {name}")
 
 
-def _describe(exc: ValidationError, origins: Mapping[str, str], raw: Mapping[str, Any], cls: type[TableSettings]) -> ConfigError:
-    table = cls.table
+def _describe(
+    exc: ValidationError, origins: Mapping[str, str], raw: Mapping[str, Any], cls: type[TableSettings]
+) -> ConfigError:
     err = exc.errors(include_url=False, include_input=False)[0]
     loc = [str(p) for p in err.get("loc", ())]
     key = loc[0] if loc else "?"
