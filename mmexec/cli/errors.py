@@ -83,7 +83,7 @@ class MmexecGroup(TyperGroup):
         except click_exceptions.ClickException as exc:
             typer.echo(f"error: {usage_line(exc)}", err=True)
             sys.exit(exc.exit_code if exc.exit_code != 1 else ExitCode.BAD_INPUT)
-        except (click_exceptions.Abort, EOFError):
+        except (typer.Abort, EOFError):
             typer.echo("error: aborted", err=True)
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
