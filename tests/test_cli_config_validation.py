@@ -171,3 +171,10 @@ def test_validation_happens_before_any_output_is_written(cli, tmp_path: Path) ->
                  "--fills-out", str(fills))
     assert_one_line_error(result, "max_inv")
     assert not out.exists() and not fills.exists()
+
+
+def test_fees_command_shares_the_bounds(cli, tmp_path: Path) -> None:
+    assert_one_line_error(cli("fees", "--fee-maker-bps", "1e309"), "fee_maker_bps", "(flag --fee-maker-bps)")
+    path = tmp_path / "c.toml"
+    path.write_text("[fees]\nfee_taker_bps = true\n")
+    assert_one_line_error(cli("fees", "--config", str(path)), "fee_taker_bps True", str(path))

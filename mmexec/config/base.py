@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -40,6 +40,14 @@ class TableSettings(BaseSettings):
 
     # defer_build: a command builds only the settings model it uses (each schema costs milliseconds).
     model_config = SettingsConfigDict(extra="forbid", case_sensitive=False, validate_default=True, defer_build=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """TOML ``true``/``false`` where a number or text is expected is an error, never 1 or 0."""
+        if isinstance(value, bool) and cls.model_fields[str(info.field_name)].annotation is not bool:
+            raise ValueError("expected a number or text, not a boolean")
+        return value
 
     @classmethod
     def settings_customise_sources(

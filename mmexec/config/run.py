@@ -19,10 +19,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from mmexec.config.base import TableSettings
+from mmexec.config.values import MAX_BPS, MAX_INT64, MAX_MS, MAX_USD, Bps, Money, Rate, RefPrice
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 SYMBOL_RULE = "2-30 of A-Z, 0-9, like BTCUSDT"
@@ -31,17 +32,6 @@ SYMBOL_RULE = "2-30 of A-Z, 0-9, like BTCUSDT"
 RUN, RISK, EXCHANGE, FEES, OUTPUT = "Run", "Risk", "Exchange", "Fees", "Output"
 PANELS = (RUN, RISK, EXCHANGE, FEES, OUTPUT)
 
-# Bounds (README "Value bounds").
-MAX_USD = Decimal("1000000000000")  # 1e12 USD: any book fits, a typo like 1e309 does not
-MAX_PRICE = Decimal("1000000000")  # 1e9 USD per unit
-MAX_BPS = Decimal("10000")  # 100 %
-MAX_MS = 2**53 - 1  # exact in every JSON reader (and far inside 64 bits)
-MAX_INT64 = 2**63 - 1
-
-Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Money = Annotated[Decimal, Field(ge=0, le=MAX_USD, decimal_places=8, allow_inf_nan=False)]
-RefPrice = Annotated[Decimal, Field(gt=0, le=MAX_PRICE, decimal_places=12, allow_inf_nan=False)]
-Bps = Annotated[Decimal, Field(ge=-MAX_BPS, le=MAX_BPS, decimal_places=6, allow_inf_nan=False)]
 ApiEnv = Literal["dev", "shadow", "soak", "prod"]
 ExchangeName = Literal["fake", "bybit"]
 
@@ -173,14 +163,6 @@ class RunSettings(TableSettings):
     fee_maker_bps: Bps | None = key(None, "Fallback maker fee, bps", FEES, "BPS", shown="VIP0")
     fee_taker_bps: Bps | None = key(None, "Fallback taker fee, bps", FEES, "BPS", shown="VIP0")
     rebate_maker_bps: Bps | None = key(None, "Fallback maker rebate, bps", FEES, "BPS", shown="VIP0")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """TOML ``true``/``false`` where a number is expected is an error, never 1 or 0."""
-        if isinstance(value, bool) and info.field_name not in ("shadow", "network"):
-            raise ValueError("expected a number or text, not a boolean")
-        return value
 
     @field_validator("symbols", mode="before")
     @classmethod
