@@ -181,9 +181,10 @@ def test_help_groups_options_by_topic_and_shows_defaults(cli) -> None:
 def test_every_settings_field_is_an_option_with_its_declared_help_and_default() -> None:
     import typer
 
-    from mmexec.cli.run_command import SETTINGS, build_run_app
+    from mmexec.cli.run_command import build_run_app
+    from mmexec.config.run import RUN_TABLES
 
-    for table, cls in SETTINGS.items():
+    for table, cls in RUN_TABLES.items():
         command = typer.main.get_command(build_run_app(table, "x", "x"))
         params = {p.name: p for p in command.params}
         for name, info in cls.model_fields.items():

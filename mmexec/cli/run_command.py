@@ -16,9 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from mmexec.cli.common import new_app
-from mmexec.config.run import OUTPUT, BybitDryrunSettings, RunSettings, ShadowSettings
-
-SETTINGS: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}
+from mmexec.config.run import OUTPUT, RUN_TABLES, RunSettings
 
 
 def _flag_only_options() -> dict[str, Any]:
@@ -66,7 +64,7 @@ def _setting_option(cls: type[RunSettings], name: str) -> Any:
 
 def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
     """A Typer app with the run command for settings table ``table`` (``shadow`` or ``bybit_dryrun``)."""
-    cls = SETTINGS[table]
+    cls = RUN_TABLES[table]
     app = new_app(help=summary, rich_markup_mode="rich")  # rich help: options grouped in panels by topic
     annotations = {name: _setting_option(cls, name) for name in cls.model_fields}
     flag_only = _flag_only_options()

@@ -11,27 +11,21 @@ from mmexec.cli.common import emit
 from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, warn_cannot_trade
 from mmexec.config.base import Loaded, load_settings
 from mmexec.config.files import resolve_config_file
-from mmexec.config.run import BybitDryrunSettings, RunSettings, ShadowSettings
+from mmexec.config.run import RUN_TABLES, RunSettings
 from mmexec.config.runtime import frozen_utc
 from mmexec.engine.report import utc_now_iso
 from mmexec.fees.fills_io import FillsWriter
 from mmexec.fsio import write_atomic
 from mmexec.session import RunConfig, run_session
 
-SETTINGS: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}
 PROGRESS_MIN_ITERATIONS = 20_000
 
 
 def load_run_settings(table: str, flags: dict[str, Any], config: Path | None) -> Loaded[RunSettings]:
     """Flags > env > TOML > defaults, validated and checked as a whole; errors name the value and its origin."""
-    loaded: Loaded[RunSettings] = load_settings(SETTINGS[table], flags, resolve_config_file(config))
+    loaded: Loaded[RunSettings] = load_settings(RUN_TABLES[table], flags, resolve_config_file(config))
     refuse_foreign_keys(loaded)
     return loaded
-
-
-def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> tuple[RunConfig, dict[str, str]]:
-    loaded = load_run_settings(table, flags, config)
-    return RunConfig.from_mapping(loaded.settings.model_dump()), dict(loaded.origins)
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,

@@ -211,3 +211,7 @@ class BybitDryrunSettings(RunSettings):
         if value != "bybit":
             raise ValueError("bybit-dryrun always runs the Bybit client; use `mmexec shadow` for the fake exchange")
         return value
+
+
+# Settings table -> model of the run commands (`mmexec shadow` reads [shadow], `bybit-dryrun` [bybit_dryrun]).
+RUN_TABLES: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}
