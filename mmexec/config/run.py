@@ -140,7 +140,7 @@ class RunSettings(TableSettings):
     )
     # --- exchange (fake = simulated; bybit = the V5 dry-run client) --------------------------------
     exchange: ExchangeName = key("fake", "fake or bybit (dry-run)", EXCHANGE, "NAME")
-    shadow: bool = key(True, "Shadow mode (the only mode; accepted for the seed's command line)", EXCHANGE,
+    shadow: bool = key(True, "Shadow mode (the only mode; accepted for older command lines)", EXCHANGE,
                        flag="--shadow", shown="")
     fill_rate: Rate = key(0.7, "Probability an order fills, 0..1", EXCHANGE, "RATE")
     reject_rate: Rate = key(0.05, "Probability an order is rejected, 0..1 (fake exchange only)", EXCHANGE, "RATE")

@@ -1,4 +1,4 @@
-"""The seed's own environment variable for deterministic timestamps: ``MM_FREEZE_UTC_ISO``."""
+"""The environment variable for deterministic timestamps: ``MM_FREEZE_UTC_ISO`` (see the README)."""
 
 from __future__ import annotations
 
