@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes (see CONVENTIONS.md)."""
+    """Process exit codes (see the README, "Exit codes, streams, errors")."""
 
     OK = 0
     NEGATIVE_RESULT = 1  # report diff found differences, reconciliation found mismatches

@@ -34,15 +34,16 @@ def show(
     table: Annotated[
         str | None, typer.Option("--table", help="Only this table (shadow, bybit_dryrun, fees, secrets)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Canonical JSON instead of a table")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Canonical JSON instead of TOML")] = False,
 ) -> None:
-    """Print the effective value of every key of every table, and its origin (flag, env, file, default)."""
+    """Print the effective value of every key of every table as TOML, with its origin (env, file, default).
+
+    The output can be pasted into mmexec.toml. For the values of one command line (with flag origins), use the
+    run command's --show-config.
+    """
     from mmexec.canonical import dumps
     from mmexec.cli.common import emit
-    from mmexec.cli.config_view import effective_config, render_table
+    from mmexec.cli.config_view import effective_config, render_toml
 
     data = effective_config(config, TABLES, only=table)
-    if as_json:
-        emit(dumps(data))
-    else:
-        render_table(data)
+    emit(dumps(data) if as_json else render_toml(data).encode("utf-8"))

@@ -1,14 +1,24 @@
-"""Effective configuration with origins, for `mmexec config show`."""
+"""Effective configuration with origins, for `mmexec config show` and the run commands' ``--show-config``.
+
+The text form is TOML a user can paste into ``mmexec.toml``: numbers as numbers (exact decimals), booleans
+``true``/``false``, strings quoted, unset keys commented out, and each value's origin as a trailing comment.
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mmexec.config.base import TableSettings, load_settings
-from mmexec.config.files import resolve_config_file
+from mmexec.config.base import Loaded, TableSettings, load_settings
+from mmexec.config.files import ConfigFile, resolve_config_file
 from mmexec.errors import ConfigError
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _plain(value: Any) -> Any:
@@ -21,46 +31,71 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def table_view(loaded: Loaded[Any]) -> dict[str, Any]:
+    """``{key: {"value", "origin", "env"}}`` of one loaded table, in field order."""
+    cls: type[TableSettings] = type(loaded.settings)
+    values = loaded.settings.model_dump()
+    return {
+        key: {"value": _plain(values[key]), "origin": loaded.origins.get(key, "default"), "env": cls.env_name(key)}
+        for key in cls.model_fields
+    }
+
+
+def file_view(config_file: ConfigFile | None) -> dict[str, str] | None:
+    return None if config_file is None else {"path": str(config_file.path), "chosen_by": config_file.chosen_by}
+
+
 def effective_config(
     config: Path | None, tables: dict[str, tuple[str, str]], only: str | None = None
 ) -> dict[str, Any]:
     if only is not None and only not in tables:
         raise ConfigError(f"unknown table {only!r} (expected one of {', '.join(tables)})", source="--table")
     config_file = resolve_config_file(config)
-    out: dict[str, Any] = {
-        "config_file": None
-        if config_file is None
-        else {"path": str(config_file.path), "chosen_by": config_file.chosen_by},
-        "tables": {},
-    }
+    out: dict[str, Any] = {"config_file": file_view(config_file), "tables": {}}
     for name, (module, attr) in tables.items():
         if only is not None and name != only:
             continue
         cls: type[TableSettings] = getattr(importlib.import_module(module), attr)
-        loaded = load_settings(cls, {}, config_file)
-        values = loaded.settings.model_dump()
-        out["tables"][name] = {
-            key: {"value": _plain(values[key]), "origin": loaded.origins.get(key, "default"), "env": cls.env_name(key)}
-            for key in cls.model_fields
-        }
+        out["tables"][name] = table_view(load_settings(cls, {}, config_file))
     return out
 
 
-def render_table(data: dict[str, Any]) -> None:
-    from rich.table import Table
+def toml_value(value: Any) -> str:
+    """One TOML value (inline form)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (str, Path)):
+        return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007F")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
 
-    from mmexec.cli.common import print_tables
 
-    tables = []
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else toml_value(key)
+
+
+def render_toml(data: Mapping[str, Any]) -> str:
+    """The effective configuration as TOML with origins as comments (``None`` values commented out)."""
     source = data["config_file"]
-    caption = f"config file: {source['path']} (chosen by {source['chosen_by']})" if source else "config file: none"
+    lines = [
+        "# mmexec effective configuration (precedence: flag > env > file > default)",
+        f"# config file: {source['path']} (chosen by {source['chosen_by']})" if source else "# config file: none",
+    ]
     for name, keys in data["tables"].items():
-        prefix = next(iter(keys.values()))["env"].rsplit("__", 1)[0] + "__<KEY>" if keys else ""
-        table = Table(title=f"[{name}]  env: {prefix}", caption=caption, title_justify="left")
-        table.add_column("key", no_wrap=True)
-        table.add_column("value")
-        table.add_column("origin")
+        lines += ["", f"[{name}]"]
         for key, info in keys.items():
-            table.add_row(key, "" if info["value"] is None else str(info["value"]), info["origin"])
-        tables.append(table)
-    print_tables(tables)
+            note = f"  # {info['origin']}; env {info['env']}"
+            if info["value"] is None:
+                lines.append(f"# {key} = (not set){note}")
+            else:
+                lines.append(f"{key} = {toml_value(info['value'])}{note}")
+    return "\n".join(lines) + "\n"

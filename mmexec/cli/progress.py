@@ -31,3 +31,27 @@ class StderrProgress:
 
     def __exit__(self, *exc: Any) -> None:
         self._progress.__exit__(*exc)
+
+
+class PlainProgress:
+    """``--progress`` when stderr is not a terminal: one plain line per tenth of the run (no wall clock)."""
+
+    STEPS = 10
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._next = 1
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        import sys
+
+        def update(done: int, total: int) -> None:
+            if done * self.STEPS < self._next * total and done < total:
+                return
+            self._next = done * self.STEPS // total + 1
+            print(f"progress: {done}/{total} iterations ({100 * done // total}%)", file=sys.stderr, flush=True)
+
+        return update
+
+    def __exit__(self, *exc: Any) -> None:
+        return None

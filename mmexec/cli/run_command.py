@@ -1,80 +1,91 @@
 """The run commands (`shadow`, `bybit-dryrun`): one option set, one implementation, two config tables.
 
-Every option defaults to ``None`` ("not given") so that env vars and the TOML table can fill it; values are
-passed to the settings model as text and validated there, so errors name the flag, variable or file.
+The options are generated from the settings model (:class:`mmexec.config.run.RunSettings`): its fields declare
+each key's default, help text, ``--help`` panel and metavar, so a new run key is a new field there and nothing
+here. Every generated option defaults to ``None`` ("not given") so that env vars and the TOML table can fill it;
+values are passed to the settings model as text and validated there, so errors name the flag, variable or file.
+Only the output and diagnostics options below are flag-only (not settings keys).
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from mmexec.cli.common import new_app
-
-_RUN = "Run"
-_RISK = "Risk limits"
-_SIM = "Simulated exchange"
-_BYBIT = "Bybit dry-run"
-_FEES = "Fees"
-_OUT = "Output & config"
-
-Text = str | None
-# Parameters of the run command that are not settings keys (and the closure's own variables).
-_NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "log_level", "table", "command", "summary"})
+from mmexec.config.run import OUTPUT, RUN_TABLES, RunSettings
 
 
-def _opt(flag: str, help: str, panel: str, metavar: str = "TEXT") -> Any:
-    return typer.Option(flag, help=help, rich_help_panel=panel, metavar=metavar, show_default=False)
+def _flag_only_options() -> dict[str, Any]:
+    """Output and diagnostics options: command-line only, never a TOML key or an environment variable."""
+
+    def path_opt(flag: str, help: str, shown: str = "") -> Any:
+        help = f"{help} \\[default: {shown}]" if shown else help
+        return Annotated[Path | None, typer.Option(flag, help=help, rich_help_panel=OUTPUT, show_default=False,
+                                                   dir_okay=False, metavar="FILE")]
+
+    return {
+        "out": path_opt("--out", "Write the report to this file (atomically) instead of stdout", "stdout"),
+        "fills_out": path_opt("--fills-out", "Also write the run's fills (JSON Lines) for `mmexec fees --fills`"),
+        "config": path_opt("--config", "TOML config file", "$MMEXEC_CONFIG or ./mmexec.toml"),
+        "progress": Annotated[bool | None, typer.Option(
+            "--progress/--no-progress", rich_help_panel=OUTPUT, show_default=False,
+            help="Progress on stderr (a bar on a terminal, plain lines otherwise) "
+                 "\\[default: on a terminal for runs of 20,000+ iterations]")],
+        "log_level": Annotated[str | None, typer.Option(
+            "--log-level", rich_help_panel=OUTPUT, show_default=False, metavar="LEVEL",
+            help="JSON log lines on stderr from this level: debug, info, warning, error \\[default: warning]")],
+        "show_config": Annotated[bool, typer.Option(
+            "--show-config", rich_help_panel=OUTPUT, show_default=False,
+            help="Print the effective configuration of this command line with each value's origin, and exit")],
+    }
+
+
+def _setting_option(cls: type[RunSettings], name: str) -> Any:
+    """The Typer option of one settings field, from the field's own declaration."""
+    info = cls.model_fields[name]
+    extra: dict[str, Any] = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    shown = extra.get("shown")
+    if shown is None:
+        default = info.get_default(call_default_factory=True)
+        shown = ",".join(default) if isinstance(default, list) else str(default)
+    # The default goes into the help text: the option's own default is None ("not given", so env and file apply).
+    help = f"{info.description} \\[default: {shown}]" if shown else info.description
+    common: dict[str, Any] = {"help": help, "rich_help_panel": extra.get("panel"), "show_default": False}
+    if info.annotation is bool:
+        return Annotated[bool | None, typer.Option(extra.get("flag", cls.flag_name(name)), **common)]
+    if extra.get("multiple"):
+        return Annotated[list[str] | None, typer.Option(cls.flag_name(name), metavar=extra["metavar"], **common)]
+    return Annotated[str | None, typer.Option(cls.flag_name(name), metavar=extra["metavar"], **common)]
 
 
 def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
     """A Typer app with the run command for settings table ``table`` (``shadow`` or ``bybit_dryrun``)."""
-    app = new_app(help=summary)
+    cls = RUN_TABLES[table]
+    app = new_app(help=summary, rich_markup_mode="rich")  # rich help: options grouped in panels by topic
+    annotations = {name: _setting_option(cls, name) for name in cls.model_fields}
+    flag_only = _flag_only_options()
+    annotations.update(flag_only)
 
-    @app.command(name=command, help=summary)
-    def run(
-        symbols: Annotated[Text, _opt("--symbols", "Comma-separated symbols [default: BTCUSDT,ETHUSDT]", _RUN, "LIST")] = None,
-        iterations: Annotated[Text, _opt("--iterations", "Market steps to simulate [default: 50]", _RUN, "INT")] = None,
-        seed: Annotated[Text, _opt("--seed", "Seed of the market and the exchange [default: 42]", _RUN, "INT")] = None,
-        quote_interval_ms: Annotated[Text, _opt("--quote-interval-ms", "Virtual ms between steps [default: 100]", _RUN, "INT")] = None,
-        order_notional: Annotated[Text, _opt("--order-notional", "USD size of each quote [default: 1000]", _RUN, "USD")] = None,
-        requote_bps: Annotated[Text, _opt("--requote-bps", "Replace a resting order when the touch moves further [default: 2]", _RUN, "BPS")] = None,
-        ref_price: Annotated[list[str] | None, _opt("--ref-price", "Reference price of a symbol, SYMBOL=PRICE (repeatable)", _RUN, "SYM=PX")] = None,
-        max_inv: Annotated[Text, _opt("--max-inv", "Max worst-case inventory per symbol, USD [default: 10000]", _RISK, "USD")] = None,
-        max_total: Annotated[Text, _opt("--max-total", "Max worst-case notional over all symbols, USD [default: 50000]", _RISK, "USD")] = None,
-        edge_threshold: Annotated[Text, _opt("--edge-threshold", "Freeze when the edge falls below this many bps [default: 1.5]", _RISK, "BPS")] = None,
-        unfreeze_after_ms: Annotated[Text, _opt("--unfreeze-after-ms", "Resume this long after a freeze once every edge recovered [default: never]", _RISK, "MS")] = None,
-        exchange: Annotated[Text, _opt("--exchange", "fake or bybit (dry-run)", _SIM, "NAME")] = None,
-        shadow: Annotated[bool | None, typer.Option("--shadow", help="Shadow mode (the only mode; accepted for the seed's command line)", rich_help_panel=_SIM, show_default=False)] = None,
-        fill_rate: Annotated[Text, _opt("--fill-rate", "Probability an order fills, 0..1 [default: 0.7]", _SIM, "RATE")] = None,
-        reject_rate: Annotated[Text, _opt("--reject-rate", "Probability an order is rejected, 0..1 [default: 0.05]", _SIM, "RATE")] = None,
-        partial_fill_rate: Annotated[Text, _opt("--partial-fill-rate", "Probability a fill comes in two parts, 0..1 [default: 0]", _SIM, "RATE")] = None,
-        latency_ms: Annotated[Text, _opt("--latency-ms", "Virtual ms from placement to fill [default: 100]", _SIM, "MS")] = None,
-        mode: Annotated[Text, _opt("--mode", "Bybit adapter mode: shadow or dryrun [default: shadow]", _BYBIT, "MODE")] = None,
-        network: Annotated[bool | None, typer.Option("--network/--no-network", help="Network access (refused: dry-run only) [default: --no-network]", rich_help_panel=_BYBIT, show_default=False)] = None,
-        api_env: Annotated[Text, _opt("--api-env", "Credentials environment: dev, shadow, soak, prod [default: dev]", _BYBIT, "ENV")] = None,
-        rate_limit_capacity: Annotated[Text, _opt("--rate-limit-capacity", "Token-bucket capacity [default: 100]", _BYBIT, "INT")] = None,
-        rate_limit_refill: Annotated[Text, _opt("--rate-limit-refill", "Token-bucket refill, tokens/s [default: 10]", _BYBIT, "RATE")] = None,
-        fee_tier: Annotated[Text, _opt("--fee-tier", "VIP0, VIP1, VIP2, VIP3 or MM_Tier_A for every symbol", _FEES, "TIER")] = None,
-        fee_profiles: Annotated[Text, _opt("--fee-profiles", "Per-symbol fee profiles (.json or .toml)", _FEES, "FILE")] = None,
-        fee_maker_bps: Annotated[Text, _opt("--fee-maker-bps", "Fallback maker fee, bps", _FEES, "BPS")] = None,
-        fee_taker_bps: Annotated[Text, _opt("--fee-taker-bps", "Fallback taker fee, bps", _FEES, "BPS")] = None,
-        rebate_maker_bps: Annotated[Text, _opt("--rebate-maker-bps", "Fallback maker rebate, bps", _FEES, "BPS")] = None,
-        fills_out: Annotated[Path | None, typer.Option("--fills-out", help="Also write the run's fills (JSON Lines) for `mmexec fees --fills`", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
-        out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file (atomically) instead of stdout", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
-        config: Annotated[Path | None, typer.Option("--config", help="TOML config file [default: $MMEXEC_CONFIG or ./mmexec.toml]", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
-        progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr [default: when stderr is a terminal and the run is long]", rich_help_panel=_OUT, show_default=False)] = None,
-        log_level: Annotated[Text, _opt("--log-level", "JSON log lines on stderr from this level: debug, info, warning, error [default: warning]", _OUT, "LEVEL")] = None,
-    ) -> None:
-        flags = {k: v for k, v in locals().items() if k not in _NOT_SETTINGS}
-        if ref_price == []:
+    def run(**params: Any) -> None:
+        flags = {k: v for k, v in params.items() if k in cls.model_fields}
+        if flags.get("ref_price") == []:
             flags["ref_price"] = None
         from mmexec.cli.run_impl import execute_run
         from mmexec.logs import configure_logging
 
-        configure_logging(log_level)
-        execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress)
+        configure_logging(params["log_level"])
+        execute_run(table, flags, config=params["config"], out=params["out"], fills_out=params["fills_out"],
+                    progress=params["progress"], show_config=params["show_config"])
 
+    run.__annotations__ = dict(annotations)
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                           default=False if name == "show_config" else None)
+         for name, annotation in annotations.items()]
+    )
+    app.command(name=command, help=summary)(run)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,30 +9,40 @@ from typing import Any
 from mmexec.artifacts import ArtifactWriter
 from mmexec.canonical import dumps
 from mmexec.cli.common import emit
+from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, warn_cannot_trade
 from mmexec.cli.signals import exit_cleanly_on_termination
-from mmexec.config.base import load_settings
+from mmexec.config.base import Loaded, load_settings
 from mmexec.config.files import resolve_config_file
-from mmexec.config.run import BybitDryrunSettings, RunSettings, ShadowSettings
+from mmexec.config.run import RUN_TABLES, RunSettings
 from mmexec.config.runtime import frozen_utc
 from mmexec.engine.report import utc_now_iso
 from mmexec.fees.fills_io import FillsWriter
 from mmexec.session import RunConfig, run_session
 
-SETTINGS: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}
 PROGRESS_MIN_ITERATIONS = 20_000
 
 
-def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> tuple[RunConfig, dict[str, str]]:
-    """Flags > env > TOML > defaults, validated; errors name the value and its origin."""
-    loaded = load_settings(SETTINGS[table], flags, resolve_config_file(config))
-    return RunConfig.from_mapping(loaded.settings.model_dump()), dict(loaded.origins)
+def load_run_settings(table: str, flags: dict[str, Any], config: Path | None) -> Loaded[RunSettings]:
+    """Flags > env > TOML > defaults, validated and checked as a whole; errors name the value and its origin."""
+    loaded: Loaded[RunSettings] = load_settings(RUN_TABLES[table], flags, resolve_config_file(config))
+    refuse_foreign_keys(loaded)
+    return loaded
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
-                fills_out: Path | None, progress: bool | None) -> None:
-    run_config, origins = load_run_config(table, flags, config)
-    _refuse_same_target(out, fills_out)
-    utc = frozen_utc() or utc_now_iso()
+                fills_out: Path | None, progress: bool | None, show_config: bool = False) -> None:
+    loaded = load_run_settings(table, flags, config)
+    frozen = frozen_utc()  # validated before anything runs
+    if show_config:
+        from mmexec.cli.config_view import file_view, render_toml, table_view
+
+        emit(render_toml({"config_file": file_view(loaded.config_file), "tables": {table: table_view(loaded)}})
+             .encode("utf-8"))
+        return
+    check_outputs(out, fills_out)
+    warn_cannot_trade(loaded)
+    run_config, origins = RunConfig.from_mapping(loaded.settings.model_dump()), dict(loaded.origins)
+    utc = frozen or utc_now_iso()
     secret_provider = None
     if run_config.exchange == "bybit" and not run_config.network:
         secret_provider = _secret_provider(config)
@@ -67,22 +76,6 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         emit(data)
 
 
-def _refuse_same_target(out: Path | None, fills_out: Path | None) -> None:
-    """``--out X --fills-out X`` would lose one of the two files (devices like /dev/null may be shared)."""
-    import os
-    import stat
-
-    if out is None or fills_out is None or os.path.realpath(out) != os.path.realpath(fills_out):
-        return
-    with contextlib.suppress(OSError):
-        if not stat.S_ISREG(os.stat(out).st_mode):
-            return
-    from mmexec.errors import ConfigError
-
-    raise ConfigError(f"--out and --fills-out name the same file {str(out)!r}; give them different files",
-                      source="flags --out, --fills-out")
-
-
 def _secret_provider(config: Path | None) -> Any:
     try:
         from mmexec.secrets.settings_provider import provider_from_config
@@ -102,6 +95,6 @@ class _NoProgress:
 def _progress_bar(enabled: bool, total: int) -> Any:
     if not enabled or total <= 0:
         return _NoProgress()
-    from mmexec.cli.progress import StderrProgress
+    from mmexec.cli.progress import PlainProgress, StderrProgress
 
-    return StderrProgress(total)
+    return StderrProgress(total) if sys.stderr.isatty() else PlainProgress(total)

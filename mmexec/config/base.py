@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -39,6 +40,14 @@ class TableSettings(BaseSettings):
 
     # defer_build: a command builds only the settings model it uses (each schema costs milliseconds).
     model_config = SettingsConfigDict(extra="forbid", case_sensitive=False, validate_default=True, defer_build=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """TOML ``true``/``false`` where a number or text is expected is an error, never 1 or 0."""
+        if isinstance(value, bool) and cls.model_fields[str(info.field_name)].annotation is not bool:
+            raise ValueError("expected a number or text, not a boolean")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -97,18 +106,51 @@ def _origins(
     return origins, raw
 
 
-def _describe(exc: ValidationError, origins: Mapping[str, str], raw: Mapping[str, Any], table: str) -> ConfigError:
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr`` of an input value, cut to ``limit`` characters (a 5,000-digit number stays one readable line)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit
+        return "<a number too long to print>"
+    return text if len(text) <= limit else f"{text[: limit - 12]}...({len(text)} chars)"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for close matches (difflib), or nothing: never a list of unrelated names."""
+    close = difflib.get_close_matches(word.lower(), list(choices), n=2, cutoff=0.75)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+def unknown_key(cls: type[TableSettings], key: str, origin: str) -> ConfigError:
+    return ConfigError(f"unknown key {key!r} in [{cls.table}]{did_you_mean(key, cls.model_fields)}", source=origin)
+
+
+def _refuse_unknown_env(cls: type[TableSettings], env: Mapping[str, str]) -> None:
+    """``MMEXEC_<TABLE>__<KEY>`` with a key the table does not have is refused, like an unknown TOML key."""
+    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+    if not prefix:
+        return
+    for name in sorted(env):
+        upper = name.upper()
+        if upper.startswith(prefix) and upper[len(prefix):].lower() not in cls.model_fields:
+            raise unknown_key(cls, upper[len(prefix):].lower(), f"env {name}")
+
+
+def _describe(
+    exc: ValidationError, origins: Mapping[str, str], raw: Mapping[str, Any], cls: type[TableSettings]
+) -> ConfigError:
     err = exc.errors(include_url=False, include_input=False)[0]
     loc = [str(p) for p in err.get("loc", ())]
     key = loc[0] if loc else "?"
     origin = origins.get(key, "default")
     if err.get("type") == "extra_forbidden":
-        return ConfigError(f"unknown key {key!r} in [{table}]", source=origin)
+        return unknown_key(cls, key, origin)
     message = str(err.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
     if key in raw and not isinstance(raw[key], (dict, list)):
-        value = raw[key]
-        return ConfigError(f"invalid {key} {value!r}: {message}", source=origin)
+        return ConfigError(f"invalid {key} {short_repr(raw[key])}: {message}", source=origin)
     detail = ".".join(loc)
     return ConfigError(f"invalid {detail}: {message}", source=origin)
 
@@ -122,12 +164,13 @@ def load_settings(
     """Build ``cls`` from flags (``None`` values mean "not given"), env, the TOML table and defaults."""
     given = {k: v for k, v in (flags or {}).items() if v is not None}
     environ = os.environ if env is None else env
+    _refuse_unknown_env(cls, environ)
     origins, raw = _origins(cls, given, environ, config_file)
     token = _ACTIVE_FILE.set(config_file)
     try:
         settings = cls(**given)
     except ValidationError as exc:
-        raise _describe(exc, origins, raw, cls.table) from None
+        raise _describe(exc, origins, raw, cls) from None
     finally:
         _ACTIVE_FILE.reset(token)
     return Loaded(settings=settings, origins={k: v for k, v in origins.items() if k in cls.model_fields},

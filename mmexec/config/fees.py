@@ -8,14 +8,14 @@ checked by :func:`mmexec.fees.resolve.resolve_fee_config`, the same function the
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from mmexec.config.base import TableSettings
+from mmexec.config.values import Bps
 
 
 class FeesSettings(TableSettings):
@@ -24,9 +24,9 @@ class FeesSettings(TableSettings):
 
     tier: str | None = None
     profiles: Path | None = None
-    fee_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
-    fee_taker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
-    rebate_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
+    fee_maker_bps: Bps | None = None
+    fee_taker_bps: Bps | None = None
+    rebate_maker_bps: Bps | None = None
 
     @field_validator("tier", mode="before")
     @classmethod

@@ -64,10 +64,18 @@ def _parse(path: Path, chosen_by: str) -> ConfigFile:
         raise ConfigError("config file is not valid UTF-8", source=where) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"malformed TOML: {exc}", source=where) from None
+    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
+        raise ConfigError(f"malformed TOML: {exc}", source=where) from None
+    except RecursionError:
+        raise ConfigError("malformed TOML: arrays or tables nest too deeply", source=where) from None
     for name, value in data.items():
         if name not in KNOWN_TABLES:
+            import difflib
+
             known = ", ".join(f"[{t}]" for t in KNOWN_TABLES)
-            raise ConfigError(f"unknown table or key {name!r} (expected one of {known})", source=where)
+            close = difflib.get_close_matches(name, KNOWN_TABLES, n=1, cutoff=0.75)
+            hint = f"; did you mean [{close[0]}]?" if close else ""
+            raise ConfigError(f"unknown table or key {name!r} (expected one of {known}){hint}", source=where)
         if not isinstance(value, dict):
             raise ConfigError(f"{name!r} must be a table like [{name}]", source=where)
     return ConfigFile(path=path, chosen_by=chosen_by, tables=data)

@@ -2,12 +2,20 @@
 
 Keys are the long flag names with ``-`` -> ``_``. Money and bps are ``Decimal`` (exact from the text the
 operator typed); probabilities are floats in [0, 1].
+
+This class is the ONE place where a run key is declared: its type, default, bounds, help text, ``--help`` panel
+and metavar. The command line (``mmexec.cli.run_command``), the TOML table, the environment variables,
+``config show`` and ``--show-config`` are all derived from it. To add a run key (``market``, ``latency_ms``, ...):
+add one field below with ``key(default, "help", PANEL, "METAVAR", ...constraints)``; nothing else changes.
+Bounds are documented in the README ("Value bounds"): money fits comfortably, bps stay within ±10,000 and every
+integer fits in 64 bits.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -15,93 +23,175 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from mmexec.config.base import TableSettings
+from mmexec.config.values import MAX_BPS, MAX_INT64, MAX_MS, MAX_USD, Bps, Money, Rate, RefPrice
 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
+SYMBOL_RULE = "2-30 of A-Z, 0-9, like BTCUSDT"
 
-Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-NonNegMoney = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+# --help panels (topics), in the order they are listed.
+RUN, RISK, EXCHANGE, FEES, OUTPUT = "Run", "Risk", "Exchange", "Fees", "Output"
+PANELS = (RUN, RISK, EXCHANGE, FEES, OUTPUT)
+
 ApiEnv = Literal["dev", "shadow", "soak", "prod"]
+ExchangeName = Literal["fake", "bybit"]
+
+# Keys that only one exchange reads; giving one to the other exchange is refused (see ``foreign_keys``).
+FAKE_ONLY = frozenset({"reject_rate"})
+BYBIT_ONLY = frozenset({"mode", "api_env", "rate_limit_capacity", "rate_limit_refill"})
+
+
+def key(
+    default: Any = None,
+    help: str = "",
+    panel: str = RUN,
+    metavar: str = "TEXT",
+    *,
+    shown: str | None = None,
+    flag: str | None = None,
+    multiple: bool = False,
+    **constraints: Any,
+) -> Any:
+    """A settings field with its command-line presentation.
+
+    ``shown`` replaces the default in ``--help`` (e.g. "never"); ``flag`` overrides the option declaration (for
+    booleans, e.g. ``--network/--no-network``); ``multiple`` makes the option repeatable.
+    """
+    extra: dict[str, Any] = {"panel": panel, "metavar": metavar, "multiple": multiple}
+    if shown is not None:
+        extra["shown"] = shown
+    if flag is not None:
+        extra["flag"] = flag
+    if callable(default):
+        return Field(default_factory=default, description=help, json_schema_extra=extra, **constraints)
+    return Field(default, description=help, json_schema_extra=extra, **constraints)
 
 
 def _split_csv(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [part.strip() for item in value for part in item.split(",") if part.strip()]
     return value
+
+
+def check_symbol(raw: Any) -> str:
+    """An exchange symbol: ASCII letters and digits only (no Unicode case folding into ASCII), upper-cased."""
+    if not isinstance(raw, str):
+        raise ValueError(f"bad symbol {raw!r} (expected text: {SYMBOL_RULE})")
+    text = raw.strip()
+    if not text.isascii() or not _SYMBOL.match(text.upper()):
+        raise ValueError(f"bad symbol {text!r} (expected {SYMBOL_RULE})")
+    return text.upper()
+
+
+def _price(sym: str, raw: Any) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
+        raise ValueError(f"reference price of {sym} must be a number, got {raw!r}")
+    try:
+        return Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ValueError(f"reference price of {sym} must be a number, got {raw!r}") from None
+
+
+def _pairs(value: Any) -> Iterable[tuple[Any, Any]]:
+    if isinstance(value, dict):
+        return value.items()
+    if isinstance(value, list):
+        pairs = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"expected SYMBOL=PRICE, got {item!r}")
+            sym, sep, price = item.partition("=")
+            if not sep:
+                raise ValueError(f"expected SYMBOL=PRICE, got {item!r}")
+            pairs.append((sym, price))
+        return pairs
+    raise ValueError(f"expected SYMBOL=PRICE pairs or a table like {{ SOLUSDT = 140 }}, got {value!r}")
 
 
 class RunSettings(TableSettings):
     """Everything a shadow / dry-run session needs. Shared by ``shadow`` and ``bybit-dryrun``."""
 
     # --- market & run shape -------------------------------------------------------------------
-    symbols: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["BTCUSDT", "ETHUSDT"])
-    iterations: int = Field(default=50, ge=0, le=1_000_000_000)
-    seed: int = Field(default=42, ge=0, le=2**63 - 1)
-    quote_interval_ms: int = Field(default=100, ge=1, le=86_400_000)
-    order_notional: Decimal = Field(default=Decimal("1000"), gt=0, allow_inf_nan=False)
-    requote_bps: Decimal = Field(default=Decimal("2"), ge=0, allow_inf_nan=False)
-    ref_price: Annotated[dict[str, Decimal], NoDecode] = Field(default_factory=dict)
+    symbols: Annotated[list[str], NoDecode] = key(
+        lambda: ["BTCUSDT", "ETHUSDT"], "Comma-separated symbols", RUN, "LIST", shown="BTCUSDT,ETHUSDT"
+    )
+    iterations: int = key(50, "Market steps; each step quotes every symbol once", RUN, "INT", ge=0, le=1_000_000_000)
+    seed: int = key(42, "Seed of the synthetic market and of the simulated exchange", RUN, "INT", ge=0, le=MAX_INT64)
+    quote_interval_ms: int = key(100, "Virtual ms between market steps", RUN, "MS", ge=1, le=86_400_000)
+    order_notional: Decimal = key(
+        Decimal("1000"), "USD size of each quote", RUN, "USD",
+        gt=0, le=MAX_USD, decimal_places=8, allow_inf_nan=False,
+    )
+    requote_bps: Decimal = key(
+        Decimal("2"), "Replace a resting order when the touch moves further than this", RUN, "BPS",
+        ge=0, le=MAX_BPS, decimal_places=6, allow_inf_nan=False,
+    )
+    ref_price: Annotated[dict[str, RefPrice], NoDecode] = key(
+        dict, "Reference price of a symbol, SYMBOL=PRICE (repeatable, or comma-separated)", RUN, "SYM=PX",
+        shown="built-in", multiple=True,
+    )
     # --- risk -----------------------------------------------------------------------------------
-    max_inv: NonNegMoney = Decimal("10000")
-    max_total: NonNegMoney = Decimal("50000")
-    edge_threshold: Decimal = Field(default=Decimal("1.5"), allow_inf_nan=False)
-    unfreeze_after_ms: int | None = Field(default=None, ge=0)
-    # --- simulated exchange ---------------------------------------------------------------------
-    exchange: Literal["fake", "bybit"] = "fake"
-    shadow: bool = True
-    fill_rate: Rate = 0.7
-    reject_rate: Rate = 0.05
-    partial_fill_rate: Rate = 0.0
-    latency_ms: int = Field(default=100, ge=0, le=86_400_000)
-    # --- bybit dry-run (used when exchange = bybit) -----------------------------------------------
-    mode: Literal["shadow", "dryrun"] = "shadow"
-    network: bool = False
-    api_env: ApiEnv = "dev"
-    rate_limit_capacity: int = Field(default=100, ge=1)
-    rate_limit_refill: Decimal = Field(default=Decimal("10"), ge=0, allow_inf_nan=False)
+    max_inv: Money = key(Decimal("10000"), "Max worst-case inventory per symbol, USD", RISK, "USD")
+    max_total: Money = key(Decimal("50000"), "Max worst-case notional over all symbols, USD", RISK, "USD")
+    edge_threshold: Bps = key(Decimal("1.5"), "Freeze when a symbol's edge falls below this many bps", RISK, "BPS")
+    unfreeze_after_ms: int | None = key(
+        None, "Resume this long after a freeze once every edge recovered", RISK, "MS", shown="never", ge=0, le=MAX_MS
+    )
+    # --- exchange (fake = simulated; bybit = the V5 dry-run client) --------------------------------
+    exchange: ExchangeName = key("fake", "fake or bybit (dry-run)", EXCHANGE, "NAME")
+    shadow: bool = key(True, "Shadow mode (the only mode; accepted for older command lines)", EXCHANGE,
+                       flag="--shadow", shown="")
+    fill_rate: Rate = key(0.7, "Probability an order fills, 0..1", EXCHANGE, "RATE")
+    reject_rate: Rate = key(0.05, "Probability an order is rejected, 0..1 (fake exchange only)", EXCHANGE, "RATE")
+    partial_fill_rate: Rate = key(0.0, "Probability a fill comes in two parts, 0..1", EXCHANGE, "RATE")
+    latency_ms: int = key(100, "Virtual ms from placement to fill", EXCHANGE, "MS", ge=0, le=86_400_000)
+    mode: Literal["shadow", "dryrun"] = key("shadow", "Bybit adapter mode: shadow or dryrun (bybit only)",
+                                            EXCHANGE, "MODE")
+    network: bool = key(False, "Network access (refused: dry-run only)", EXCHANGE,
+                        flag="--network/--no-network", shown="--no-network")
+    api_env: ApiEnv = key("dev", "Credentials environment: dev, shadow, soak, prod (bybit only)", EXCHANGE, "ENV")
+    rate_limit_capacity: int = key(100, "Token-bucket capacity (bybit only)", EXCHANGE, "INT", ge=1, le=1_000_000)
+    rate_limit_refill: Decimal = key(
+        Decimal("10"), "Token-bucket refill, tokens/s (bybit only)", EXCHANGE, "RATE",
+        ge=0, le=1_000_000, decimal_places=6, allow_inf_nan=False,
+    )
     # --- fees (fallback schedule; a tier or profiles file takes precedence per symbol) -------------
-    fee_tier: str | None = None
-    fee_profiles: Path | None = None
-    fee_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
-    fee_taker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
-    rebate_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
+    fee_tier: str | None = key(None, "VIP0, VIP1, VIP2, VIP3 or MM_Tier_A for every symbol", FEES, "TIER",
+                               shown="VIP0")
+    fee_profiles: Path | None = key(None, "Per-symbol fee profiles (.json or .toml)", FEES, "FILE", shown="none")
+    fee_maker_bps: Bps | None = key(None, "Fallback maker fee, bps", FEES, "BPS", shown="VIP0")
+    fee_taker_bps: Bps | None = key(None, "Fallback taker fee, bps", FEES, "BPS", shown="VIP0")
+    rebate_maker_bps: Bps | None = key(None, "Fallback maker rebate, bps", FEES, "BPS", shown="VIP0")
 
     @field_validator("symbols", mode="before")
     @classmethod
     def _symbols(cls, value: Any) -> Any:
         value = _split_csv(value)
-        if isinstance(value, list):
-            cleaned = [str(s).strip().upper() for s in value]
-            if not cleaned:
-                raise ValueError("symbol list is empty")
-            for sym in cleaned:
-                if not _SYMBOL.match(sym):
-                    raise ValueError(f"bad symbol {sym!r} (expected 2-30 of A-Z, 0-9, like BTCUSDT)")
-            if len(set(cleaned)) != len(cleaned):
-                raise ValueError("symbols repeat")
-            return cleaned
-        return value
+        if not isinstance(value, list):
+            return value
+        cleaned = [check_symbol(s) for s in value]
+        if not cleaned:
+            raise ValueError("symbol list is empty")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("symbols repeat")
+        return cleaned
 
     @field_validator("ref_price", mode="before")
     @classmethod
     def _ref_price(cls, value: Any) -> Any:
-        value = _split_csv(value)
-        if isinstance(value, list):
-            parsed: dict[str, str] = {}
-            for item in value:
-                sym, sep, price = str(item).partition("=")
-                if not sep:
-                    raise ValueError(f"expected SYMBOL=PRICE, got {item!r}")
-                parsed[sym.strip().upper()] = price.strip()
-            value = parsed
-        if isinstance(value, dict):
-            out: dict[str, Any] = {}
-            for sym, price in value.items():
-                dec = Decimal(str(price)) if not isinstance(price, Decimal) else price
-                if not dec.is_finite() or dec <= 0:
-                    raise ValueError(f"reference price of {sym} must be a positive number")
-                out[str(sym).upper()] = dec
-            return out
-        return value
+        out: dict[str, Decimal] = {}
+        for raw_sym, raw_price in _pairs(_split_csv(value)):
+            sym = check_symbol(raw_sym)
+            if sym in out:
+                raise ValueError(f"reference price of {sym} given twice")
+            out[sym] = _price(sym, raw_price)
+        return out
+
+    def foreign_keys(self, given: Iterable[str]) -> list[str]:
+        """Keys among ``given`` that the chosen exchange does not read."""
+        foreign = BYBIT_ONLY if self.exchange == "fake" else FAKE_ONLY
+        return sorted(k for k in given if k in foreign)
 
 
 class ShadowSettings(RunSettings):
@@ -113,4 +203,15 @@ class BybitDryrunSettings(RunSettings):
     table: ClassVar[str] = "bybit_dryrun"
     model_config = SettingsConfigDict(env_prefix="MMEXEC_BYBIT_DRYRUN__")
 
-    exchange: Literal["fake", "bybit"] = "bybit"
+    exchange: ExchangeName = key("bybit", "Must be bybit for this command", EXCHANGE, "NAME")
+
+    @field_validator("exchange")
+    @classmethod
+    def _bybit_only(cls, value: Any) -> Any:
+        if value != "bybit":
+            raise ValueError("bybit-dryrun always runs the Bybit client; use `mmexec shadow` for the fake exchange")
+        return value
+
+
+# Settings table -> model of the run commands (`mmexec shadow` reads [shadow], `bybit-dryrun` [bybit_dryrun]).
+RUN_TABLES: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}

@@ -1,14 +1,17 @@
-"""The seed's own environment variable for deterministic timestamps: ``MM_FREEZE_UTC_ISO``."""
+"""The environment variable for deterministic timestamps: ``MM_FREEZE_UTC_ISO`` (see the README)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from mmexec.errors import ConfigError
 
 FREEZE_ENV = "MM_FREEZE_UTC_ISO"
+# The accepted range: from the Unix epoch (timestamps are non-negative ms) to the last representable day.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def normalize_utc(text: str, source: str) -> str:
@@ -22,7 +25,15 @@ def normalize_utc(text: str, source: str) -> str:
         ) from None
     if parsed.tzinfo is None:
         raise ConfigError(f"invalid {FREEZE_ENV} {text!r}: add a time zone (Z or +00:00)", source=source)
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        parsed = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= parsed <= LATEST:
+        raise ConfigError(
+            f"invalid {FREEZE_ENV} {text!r}: out of range (1970-01-01T00:00:00Z to 9999-12-31T00:00:00Z)",
+            source=source,
+        )
     if parsed.microsecond:
         return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
