@@ -32,15 +32,16 @@ SYMBOLS2 = SYMBOLS5[:2]
 _CHILD = r"""
 import json, resource, sys, time
 from decimal import Decimal
-from mmexec.session import RunConfig, build_session
+from mmexec.run.builder import build_run
+from mmexec.run.spec import RunSpec
 spec = json.loads(sys.argv[1])
 utc = "2025-01-01T00:00:00Z"
 best = None
 for _ in range(spec["repeat"]):
-    cfg = RunConfig(symbols=tuple(spec["symbols"]), iterations=spec["iterations"],
-                    edge_threshold=Decimal(spec["edge_threshold"]))
-    session = build_session(cfg, utc=utc)
-    params = cfg.execution_params(utc)
+    cfg = RunSpec.from_settings({"symbols": spec["symbols"], "iterations": spec["iterations"],
+                                 "edge_threshold": Decimal(spec["edge_threshold"])})
+    session = build_run(cfg, utc=utc)
+    params = session.params()
     c0, w0 = time.process_time(), time.perf_counter()
     report = session.loop.run(params)
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mmexec.session import run_shadow_demo
+from mmexec.compat import run_shadow_demo
 
 FROZEN = "2025-01-01T00:00:00Z"
 # A run that exercises every moving part: three symbols, partial fills, rejects, blocks, freezes, unfreezes.

@@ -19,7 +19,7 @@ from mmexec.fees.calc import (
     match_schedule,
     schedule_for,
 )
-from mmexec.fees.ledger import FeeLedger
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.fees.profiles import TIERS, VIP0_PROFILE, VIP1_PROFILE, VIP2_PROFILE, build_profile_map
 from mmexec.fees.schedule import FeeSchedule
 

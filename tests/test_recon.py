@@ -10,9 +10,9 @@ from mmexec.engine.models import FillEvent, PlaceOrderRequest, Side
 from mmexec.engine.order_store import InMemoryOrderStore
 from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.exchanges.fake import FakeExchangeClient
-from mmexec.fees.ledger import FeeLedger
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.fees.profiles import VIP2_PROFILE, build_profile_map
-from mmexec.recon import KINDS, reconcile
+from mmexec.accounting.recon import KINDS, reconcile
 
 PARAMS = ExecutionParams(symbols=["BTCUSDT", "ETHUSDT"], iterations=120, edge_freeze_threshold_bps=-1000,
                          utc="2025-01-01T00:00:00Z")

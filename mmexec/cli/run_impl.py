@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmexec.canonical import dumps
 from mmexec.cli.common import emit
@@ -12,19 +12,23 @@ from mmexec.config.base import load_settings
 from mmexec.config.files import resolve_config_file
 from mmexec.config.run import BybitDryrunSettings, RunSettings, ShadowSettings
 from mmexec.config.runtime import frozen_utc
-from mmexec.engine.report import utc_now_iso
 from mmexec.fees.fills_io import FillsWriter
 from mmexec.fsio import write_atomic
-from mmexec.session import RunConfig, run_session
+from mmexec.run.builder import run_session, utc_now_iso
+from mmexec.run.notices import freeze_notice_line
+from mmexec.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    from mmexec.engine.ports import RiskNotice
 
 SETTINGS: dict[str, type[RunSettings]] = {"shadow": ShadowSettings, "bybit_dryrun": BybitDryrunSettings}
 PROGRESS_MIN_ITERATIONS = 20_000
 
 
-def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> tuple[RunConfig, dict[str, str]]:
+def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> tuple[RunSpec, dict[str, str]]:
     """Flags > env > TOML > defaults, validated; errors name the value and its origin."""
     loaded = load_settings(SETTINGS[table], flags, resolve_config_file(config))
-    return RunConfig.from_mapping(loaded.settings.model_dump()), dict(loaded.origins)
+    return RunSpec.from_settings(loaded.settings.model_dump()), dict(loaded.origins)
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
@@ -32,16 +36,17 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     run_config, origins = load_run_config(table, flags, config)
     utc = frozen_utc() or utc_now_iso()
     secret_provider = None
-    if run_config.exchange == "bybit" and not run_config.network:
+    if run_config.venue.exchange == "bybit" and not run_config.venue.network:
         secret_provider = _secret_provider(config)
     show_progress = progress if progress is not None else (
-        sys.stderr.isatty() and run_config.iterations >= PROGRESS_MIN_ITERATIONS
+        sys.stderr.isatty() and run_config.market.iterations >= PROGRESS_MIN_ITERATIONS
     )
     writer = FillsWriter(fills_out) if fills_out is not None else None
     try:
-        with _progress_bar(show_progress, run_config.iterations) as on_progress:
+        with _progress_bar(show_progress, run_config.market.iterations) as on_progress:
             report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
-                                 fill_listeners=[writer.write] if writer else (), config_sources=origins)
+                                 fill_listeners=[writer.write] if writer else (), config_sources=origins,
+                                 risk_listeners=[print_freeze_notice])
         data = dumps(report)
         if out is not None:
             write_atomic(out, data)
@@ -53,6 +58,12 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         writer.close()
     if out is None:
         emit(data)
+
+
+def print_freeze_notice(notice: RiskNotice) -> None:
+    """One line on stderr when the kill switch trips (the engine only notifies; the CLI speaks)."""
+    if notice.frozen:
+        sys.stderr.write(freeze_notice_line(notice) + "\n")
 
 
 def _secret_provider(config: Path | None) -> Any:

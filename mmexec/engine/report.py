@@ -1,12 +1,12 @@
-"""Assembly of the run report's core sections (execution, orders, positions, risk, runtime).
-
-Values stay exact (``Decimal``) here; :mod:`mmexec.canonical` turns them into JSON numbers at the edge.
+"""The core sections of a run report (execution, orders, positions, risk, runtime), built from the loop's
+public state. Values stay exact (``Decimal``); :mod:`mmexec.canonical` turns them into JSON numbers at the edge.
+``runtime.utc`` is whatever was injected (the params' ``utc``, else the loop's ``utc`` source, else null): the
+engine never reads the wall clock.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -31,13 +31,10 @@ class LoopStats:
     partial_fills: int = 0
     cancel_failures: int = 0
     unknown_fills: int = 0
+    late_fills: int = 0  # fills of orders canceled meanwhile (counted in ``fills`` too)
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _freeze_entry(event: dict[str, Any], started_ms: int) -> dict[str, Any]:
@@ -53,21 +50,18 @@ def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str,
     positions = risk.get_positions()
     by_symbol: dict[str, Decimal] = {}
     net_usd: dict[str, Decimal] = {}
-    last_mid: dict[str, Decimal] = {}
+    last_mid = loop.last_mids(list(params.symbols))  # null for a symbol not quoted yet
     for symbol in params.symbols:
         qty = positions.get(symbol, Decimal(0))
-        book = loop._books.get(symbol)
-        mid = book.last_mid if book is not None else None
+        mid = last_mid[symbol]
         by_symbol[symbol] = qty
-        if mid is not None:
-            last_mid[symbol] = mid
         net_usd[symbol] = qty * mid if mid is not None else Decimal(0)
     open_orders = loop.order_store.get_open_orders()
     return {
         "execution": {
             "iterations": params.iterations,
             "symbols": list(params.symbols),
-            "quotes": stats.quotes,
+            "quotes": stats.quotes - loop.quotes_at_start,
             "virtual_ms": loop.clock.now_ms() - loop.run_started_ms,
         },
         "orders": {
@@ -87,7 +81,7 @@ def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str,
             "last_mid": last_mid,
         },
         "risk": {
-            "frozen": risk.is_frozen(),
+            "frozen": risk.frozen,
             "freeze_events": risk.freezes_total - loop.freezes_at_start,  # in this run; the log keeps 100
             "last_freeze_reason": risk.last_freeze_reason,
             "last_freeze_symbol": risk.last_freeze_symbol,
@@ -97,7 +91,7 @@ def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str,
             "freeze_log": [_freeze_entry(event.to_dict(), loop.run_started_ms) for event in risk.freeze_log],
         },
         "runtime": {
-            "utc": params.utc or utc_now_iso(),
+            "utc": params.utc or (loop.utc() if loop.utc is not None else None),
             "mmexec_version": __version__,
         },
     }

@@ -27,10 +27,10 @@ from mmexec.engine.models import (
     Position,
     Side,
 )
-from mmexec.exchanges.base import ExecutionTotals
+from mmexec.engine.ports import ExecutionTotals
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, plan_fills
-from mmexec.pnl import PnlTracker
+from mmexec.accounting.pnl import PnlTracker
 
 _ZERO = Decimal(0)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
@@ -111,10 +111,6 @@ class FakeExchangeClient:
                                        partial_fill_rate=self.partial_fill_rate):
                 self._fills.schedule(due, order_id, qty)
         return tuple.__new__(PlaceOrderResponse, (True, coid, order_id, _OPEN, "", None))
-
-    def place_limit_order(self, req: PlaceOrderRequest) -> PlaceOrderResponse:
-        """Alias of :meth:`place_limit` (the seed's examples use both names)."""
-        return self.place_limit(req)
 
     def _reject(self, coid: str, message: str) -> PlaceOrderResponse:
         self.rejected_total += 1
