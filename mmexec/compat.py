@@ -29,9 +29,8 @@ from mmexec.engine.order_store import StoredOrder
 from mmexec.engine.ports import Venue
 from mmexec.engine.risk import RuntimeRiskMonitor as _CoreRisk
 from mmexec.engine.strategy import QuotingPolicy
-from mmexec.exchanges.fake import FakeExchangeClient as _CoreFake
-
 from mmexec.exchanges.bybit.client import BybitRestClient as _CoreBybit
+from mmexec.exchanges.fake import FakeExchangeClient as _CoreFake
 
 
 class RuntimeRiskMonitor(_CoreRisk):

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionLoop, ExecutionParams
+from mmexec.engine.loop import ExecutionParams
 from mmexec.engine.models import FillEvent, PlaceOrderRequest, PlaceOrderResponse, Side, to_decimal
-from mmexec.engine.order_store import InMemoryOrderStore
-from mmexec.engine.risk import RuntimeRiskMonitor
-from mmexec.exchanges.fake import FakeExchangeClient
+from mmexec.engine.risk import exact_edge
 
 ZERO = Decimal(0)
 
@@ -112,7 +111,7 @@ def make_rig(
 
 @dataclass
 class FreezeTimeline:
-    events: list[tuple[str, int, Decimal]]  # (symbol, virtual ms, edge rounded to 1/10,000 bps)
+    events: list[tuple[str, int, Decimal]]  # (symbol, virtual ms, the exact edge compared)
     unfreezes: int
     frozen_at_end: bool
     last_edges: dict[str, float]
@@ -144,7 +143,7 @@ def expected_freezes(params: ExecutionParams, start_ms: int) -> FreezeTimeline:
             last[symbol] = edge
             if frozen_at is None and edge < threshold:
                 frozen_at = now
-                events.append((symbol, now, to_decimal(edge).quantize(Decimal("0.0001"))))
+                events.append((symbol, now, exact_edge(edge, threshold)))
     return FreezeTimeline(events, unfreezes, frozen_at is not None, last)
 
 

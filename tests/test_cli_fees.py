@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.canonical import dumps, loads
 from mmexec.engine.models import FillEvent, Side
 from mmexec.fees.fills_io import FillsWriter
-from mmexec.accounting.ledger import FeeLedger
 from mmexec.fees.resolve import resolve_fee_config
 
 FILLS = [

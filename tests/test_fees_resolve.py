@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.canonical import dumps, loads
 from mmexec.engine.models import FillEvent, Side
 from mmexec.errors import ConfigError, InputError
 from mmexec.fees.profiles import VIP0_PROFILE, VIP1_PROFILE, VIP2_PROFILE
-from mmexec.accounting.ledger import FeeLedger
 from mmexec.fees.resolve import DEFAULT_FEE_SCHEDULE, FeeConfig, resolve_fee_config
 from mmexec.fees.schedule import FeeSchedule
 

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 from mmexec.engine.order_store import InMemoryOrderStore
 from mmexec.engine.ports import ExecutionTotals, Venue
 from mmexec.fees.calc import bps_of, match_schedule
-from mmexec.money import MONEY_CONTEXT
 from mmexec.fees.schedule import FeeSchedule
+from mmexec.money import MONEY_CONTEXT
 
 _ZERO = Decimal(0)
 DETAIL_LIMIT = 50

@@ -23,7 +23,7 @@ from typing import Any
 from mmexec.engine.book import QuoteBook
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.market import Instrument, SyntheticMarket
-from mmexec.engine.models import FillEvent, Number, OrderState, PlaceOrderRequest, Quote, Side, to_decimal
+from mmexec.engine.models import Number, OrderState, PlaceOrderRequest, Quote, Side, to_decimal
 from mmexec.engine.order_store import InMemoryOrderStore, StoredOrder
 from mmexec.engine.ports import (
     FillListener,
@@ -202,13 +202,14 @@ class ExecutionLoop:
         version = risk.version
         rq = book.requote_ticks
         order = book.bid
-        if abs(book.bid_ticks - bid) > rq or (order is None and book.bid_blocked_at != version):
-            if order is None or self._cancel(order):  # never a second order on a side whose cancel failed
-                self._place(book, _BUY, bid)
+        # A side whose cancel failed keeps its order: never two resting orders on one side.
+        if (abs(book.bid_ticks - bid) > rq or (order is None and book.bid_blocked_at != version)) and (
+                order is None or self._cancel(order)):
+            self._place(book, _BUY, bid)
         order = book.ask
-        if abs(book.ask_ticks - ask) > rq or (order is None and book.ask_blocked_at != version):
-            if order is None or self._cancel(order):
-                self._place(book, _SELL, ask)
+        if (abs(book.ask_ticks - ask) > rq or (order is None and book.ask_blocked_at != version)) and (
+                order is None or self._cancel(order)):
+            self._place(book, _SELL, ask)
 
     def _place(self, book: QuoteBook, side: Side, ticks: int) -> None:
         risk = self.risk_monitor

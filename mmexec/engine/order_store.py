@@ -183,8 +183,8 @@ class InMemoryOrderStore:
     def fill_order(self, order: StoredOrder, qty: Decimal, now_ms: int | None = None) -> StoredOrder:
         """Add a fill increment; the order becomes FILLED exactly when filled qty equals its qty.
 
-        A fill of a CANCELED order (it raced the cancel on the venue) counts too: the order stays CANCELED,
-        its filled quantity and the position grow.
+        A fill of a CANCELED order that was open on the venue (the fill raced the cancel) counts too: the
+        order stays CANCELED, its filled quantity and the position grow.
         """
         client_order_id = order.client_order_id
         if qty <= 0:
@@ -192,7 +192,7 @@ class InMemoryOrderStore:
         filled = order.filled_qty + qty
         if filled > order.qty:
             raise OrderStoreError(f"{client_order_id}: overfill ({filled} > {order.qty})")
-        if order.state is OrderState.CANCELED:
+        if order.state is OrderState.CANCELED and order.order_id is not None:  # was live on the venue
             if now_ms is not None:
                 order.updated_ms = now_ms
         else:

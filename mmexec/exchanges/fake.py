@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import (
     FillEvent,
@@ -30,7 +31,6 @@ from mmexec.engine.models import (
 from mmexec.engine.ports import ExecutionTotals
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, plan_fills
-from mmexec.accounting.pnl import PnlTracker
 
 _ZERO = Decimal(0)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
