@@ -419,6 +419,7 @@ class ExecutionLoop:
                     journal.on_step(now)
             if progress is not None and (i + 1) % every == 0:
                 progress(i + 1, params.iterations)
+        on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run
         self.stats.quotes += params.iterations * len(steps)
         self.stats.iterations += params.iterations
         return build_core_report(self, params)

@@ -136,15 +136,16 @@ class RuntimeRiskMonitor:
     def mark_ticks(self, symbol: str, bid_plus_ask_ticks: int, tick: Decimal) -> None:
         """Revalue a symbol at its latest mid, ``(bid + ask) / 2`` ticks (the loop calls it every step).
 
-        A flat symbol's worst case does not depend on its mark, so only positions are revalued. A new mark
+        Once a symbol has a mid, fills no longer change its mark (before: the last fill price). A flat symbol's
+        worst case does not depend on its mark, so only positions are revalued. A new mark
         changes no quoting decision by itself, so :attr:`version` stays (a moved touch is requoted anyway).
         """
         x = self._x.get(symbol)
         if x is None or x.mark_key == bid_plus_ask_ticks:
             return
         x.mark_key = bid_plus_ask_ticks
+        x.mark = bid_plus_ask_ticks * tick / 2
         if x.pos:
-            x.mark = bid_plus_ask_ticks * tick / 2
             pos_usd = x.pos * x.mark
             worst = max(abs(pos_usd + x.open_buy), abs(pos_usd - x.open_sell))
             self._total_worst += worst - x.worst
@@ -203,16 +204,16 @@ class RuntimeRiskMonitor:
         else:
             x.open_sell -= qty * order_price
             x.pos -= qty
-        x.mark = price
-        x.mark_key = -1
+        if x.mark_key < 0:  # no mid seen yet: value at the fill price
+            x.mark = price
         self._update(x)
 
     def apply_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
         """Apply an execution that reserved nothing (or whose reservation is gone) and mark at ``price``."""
         x = self._exposure(symbol)
         x.pos += qty if side is Side.BUY else -qty
-        x.mark = price
-        x.mark_key = -1
+        if x.mark_key < 0:  # no mid seen yet: value at the fill price
+            x.mark = price
         self._update(x)
 
     def on_mark(self, symbol: str, price: Number) -> None:
