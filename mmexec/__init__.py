@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "FillEvent": "mmexec.engine.models",
     "Quote": "mmexec.engine.models",
     "VirtualClock": "mmexec.engine.clock",
-    "ExecutionParams": "mmexec.engine.loop",
+    "ExecutionParams": "mmexec.engine.params",
     "IExchangeClient": "mmexec.engine.ports",
     "Venue": "mmexec.engine.ports",
     # the README's classes (core + its method names)
@@ -81,7 +81,6 @@ if TYPE_CHECKING:  # pragma: no cover -- what type checkers see: every export fu
         run_shadow_demo,
     )
     from mmexec.engine.clock import VirtualClock
-    from mmexec.engine.loop import ExecutionParams
     from mmexec.engine.models import (
         FillEvent,
         OpenOrder,
@@ -92,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover -- what type checkers see: every export fu
         Quote,
         Side,
     )
+    from mmexec.engine.params import ExecutionParams
     from mmexec.engine.ports import IExchangeClient, Venue
     from mmexec.fees.calc import calc_fees_and_rebates
     from mmexec.fees.profiles import (

@@ -9,8 +9,8 @@ from typing import Any
 
 from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionParams
 from mmexec.engine.models import FillEvent, PlaceOrderRequest, PlaceOrderResponse, Side, to_decimal
+from mmexec.engine.params import ExecutionParams
 from mmexec.engine.risk import exact_edge
 
 ZERO = Decimal(0)

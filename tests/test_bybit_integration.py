@@ -12,8 +12,8 @@ import pytest
 
 from mmexec.compat import BybitRestClient, ExecutionLoop, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionParams
 from mmexec.engine.models import OrderState
+from mmexec.engine.params import ExecutionParams
 from mmexec.secrets.provider import SecretProvider
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

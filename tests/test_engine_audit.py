@@ -21,8 +21,8 @@ from mmexec.compat import (
     run_shadow_demo,
 )
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionParams
 from mmexec.engine.models import OrderState, Side
+from mmexec.engine.params import ExecutionParams
 from mmexec.engine.ports import Venue
 from mmexec.engine.risk import FREEZE_REASON_EDGE
 from mmexec.run.builder import VIRTUAL_EPOCH_MS, build_run

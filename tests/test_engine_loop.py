@@ -20,7 +20,6 @@ from engine_support import (
 from mmexec.canonical import dumps
 from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionParams
 from mmexec.engine.models import (
     FillEvent,
     OpenOrder,
@@ -31,6 +30,7 @@ from mmexec.engine.models import (
     Quote,
     Side,
 )
+from mmexec.engine.params import ExecutionParams
 
 D = Decimal
 START = 1_735_689_600_000

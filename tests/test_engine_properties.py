@@ -17,9 +17,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from mmexec.canonical import dumps
 from mmexec.compat import FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionParams
 from mmexec.engine.models import OrderState, PlaceOrderRequest, Side
 from mmexec.engine.order_store import LEGAL_TRANSITIONS, OrderStoreError, UnknownOrder
+from mmexec.engine.params import ExecutionParams
 
 D = Decimal
 S = OrderState

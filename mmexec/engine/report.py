@@ -6,14 +6,33 @@ engine never reads the wall clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmexec._version import __version__
 
 if TYPE_CHECKING:
-    from mmexec.engine.loop import ExecutionLoop, ExecutionParams
+    from mmexec.engine.clock import VirtualClock
+    from mmexec.engine.order_store import InMemoryOrderStore
+    from mmexec.engine.params import ExecutionParams
+    from mmexec.engine.risk import RuntimeRiskMonitor
+
+
+class LoopState(Protocol):
+    """What the report reads from an execution loop (its public state)."""
+
+    stats: LoopStats
+    risk_monitor: RuntimeRiskMonitor
+    order_store: InMemoryOrderStore
+    clock: VirtualClock
+    run_started_ms: int
+    freezes_at_start: int
+    quotes_at_start: int
+    utc: Callable[[], str | None] | None
+
+    def last_mids(self, symbols: list[str] | None = None) -> dict[str, Decimal | None]: ...
 
 
 @dataclass(slots=True)
@@ -44,7 +63,7 @@ def _freeze_entry(event: dict[str, Any], started_ms: int) -> dict[str, Any]:
     return event
 
 
-def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str, Any]:
+def build_core_report(loop: LoopState, params: ExecutionParams) -> dict[str, Any]:
     stats = loop.stats
     risk = loop.risk_monitor
     positions = risk.get_positions()

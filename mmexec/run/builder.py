@@ -18,8 +18,9 @@ from mmexec.accounting.ledger import FeeLedger
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.accounting.recon import reconcile
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionLoop, ExecutionParams
+from mmexec.engine.loop import ExecutionLoop
 from mmexec.engine.order_store import InMemoryOrderStore
+from mmexec.engine.params import ExecutionParams
 from mmexec.engine.ports import FillListener, ProgressCallback, RiskListener, Venue
 from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.engine.strategy import QuotingPolicy
