@@ -65,6 +65,8 @@ class ExecutionLoop:
         self.risk_monitor = risk_monitor
         shared = getattr(exchange, "clock", None)
         self.clock: VirtualClock = clock or (shared if isinstance(shared, VirtualClock) else VirtualClock())
+        self._policy_obj: QuotingPolicy | None = None
+        self._shifted: QuotingPolicy | None = None  # the policy when its targets differ from the touch
         self.policy = policy
         self.utc = utc  # stamps runtime.utc when the params carry none (the engine never reads the wall clock)
         self.stats = LoopStats()
@@ -99,17 +101,29 @@ class ExecutionLoop:
         for symbol, inst in instruments.items():
             if symbol not in self._books:
                 self._books[symbol] = QuoteBook(inst, policy.requote_ticks(inst))
+                self.risk_monitor.set_grid(symbol, inst.tick_size)
 
     def use_source(self, source: MarketSource, *, requote_bps: Number | None = None) -> None:
         """Trade the instruments of ``source`` (drivers then call :meth:`quote` or :meth:`run`)."""
         self.market = source
         self.add_instruments(source.instruments, requote_bps=requote_bps)
 
+    @property
+    def policy(self) -> QuotingPolicy | None:
+        """The quoting policy (``None`` until set or derived from the first params' ``requote_bps``)."""
+        return self._policy_obj
+
+    @policy.setter
+    def policy(self, policy: QuotingPolicy | None) -> None:
+        self._policy_obj = policy
+        self._shifted = policy if policy is not None and not policy.at_touch else None
+
     def _policy(self, requote_bps: Number | None) -> QuotingPolicy:
-        if self.policy is None:
+        if self._policy_obj is None:
             self.policy = QuotingPolicy(requote_bps=to_decimal(requote_bps if requote_bps is not None else 2),
                                         max_inventory_usd=self.risk_monitor.max_inventory_usd_per_symbol)
-        return self.policy
+        assert self._policy_obj is not None
+        return self._policy_obj
 
     def _book(self, symbol: str, params: ExecutionParams) -> QuoteBook:
         book = self._books.get(symbol)
@@ -147,9 +161,9 @@ class ExecutionLoop:
         risk = self.risk_monitor
         if risk.frozen:
             return
-        policy = self.policy
-        if policy is not None and not policy.at_touch:
-            bid, ask = policy.targets(book.inst, bid, ask, risk.position(book.symbol))
+        shifted = self._shifted
+        if shifted is not None:
+            bid, ask = shifted.targets(book.inst, bid, ask, risk.position(book.symbol))
         version = risk.version
         rq = book.requote_ticks
         order = book.bid
@@ -344,7 +358,7 @@ class ExecutionLoop:
         on_fill = self.on_fill
         on_edge = self.on_edge_update
         latest_edges = risk.latest_edges
-        mark = risk.mark_ticks
+        latest_mids = risk.latest_mids
         quote = self._quote
         step_hooks = self.step_hooks
         journal_hooks = self.journal_hooks
@@ -360,7 +374,7 @@ class ExecutionLoop:
                 latest_edges[symbol] = edge
                 if edge < near:
                     on_edge(symbol, edge)
-                mark(symbol, bid + ask, book.inst.tick_size)
+                latest_mids[symbol] = bid + ask
                 quote(book, bid, ask)
             if step_hooks:
                 for hook in step_hooks:

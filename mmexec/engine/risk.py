@@ -7,7 +7,7 @@ same side plus this order, all filling at their prices, stays within ``max_inven
     SELL:  |pos * price - open_sell_notional - qty * price| <= max_inv
 
 and the sum over all symbols of each symbol's worst case (this symbol with the new order; every other symbol
-at the larger of its all-buys-fill and all-sells-fill exposure, valued at its latest mid -- :meth:`mark_ticks`,
+at the larger of its all-buys-fill and all-sells-fill exposure, valued at its latest mid -- :attr:`latest_mids`,
 or the last fill price before any mid) stays
 within ``max_total_notional_usd``. Open exposure is reserved and released with :meth:`reserve`
 (fills release it through :meth:`on_execution`).
@@ -118,6 +118,9 @@ class RuntimeRiskMonitor:
         self.freeze_log: deque[FreezeEvent] = deque(maxlen=_FREEZE_LOG_LIMIT)
         # latest edge per symbol (the execution loop writes it directly on its hot path)
         self.latest_edges: dict[str, Decimal | float | int] = {}
+        # latest mid per symbol as bid + ask ticks (written by the loop each step; see set_grid, _refresh_marks)
+        self.latest_mids: dict[str, int] = {}
+        self._half_ticks: dict[str, Decimal] = {}
 
     # ---------------------------------------------------------------- helpers
     def _exposure(self, symbol: str) -> _Exposure:
@@ -133,23 +136,36 @@ class RuntimeRiskMonitor:
         x.worst = worst
         self.version += 1
 
+    def set_grid(self, symbol: str, tick: Decimal) -> None:
+        """Register a symbol's tick size, so :attr:`latest_mids` (in ticks) can value it."""
+        self._half_ticks[symbol] = tick / 2
+
     def mark_ticks(self, symbol: str, bid_plus_ask_ticks: int, tick: Decimal) -> None:
-        """Revalue a symbol at its latest mid, ``(bid + ask) / 2`` ticks (the loop calls it every step).
+        """Revalue a symbol at the mid ``(bid + ask) / 2`` ticks (the loop writes :attr:`latest_mids` instead)."""
+        self.set_grid(symbol, tick)
+        self.latest_mids[symbol] = bid_plus_ask_ticks
+        self._refresh_marks()
+
+    def _refresh_marks(self) -> None:
+        """Value every symbol with a position at its latest mid (lazily: only before a decision or a query).
 
         Once a symbol has a mid, fills no longer change its mark (before: the last fill price). A flat symbol's
-        worst case does not depend on its mark, so only positions are revalued. A new mark
-        changes no quoting decision by itself, so :attr:`version` stays (a moved touch is requoted anyway).
+        worst case does not depend on its mark. A new mark changes no quoting decision by itself, so
+        :attr:`version` stays (a moved touch is requoted anyway).
         """
-        x = self._x.get(symbol)
-        if x is None or x.mark_key == bid_plus_ask_ticks:
-            return
-        x.mark_key = bid_plus_ask_ticks
-        x.mark = bid_plus_ask_ticks * tick / 2
-        if x.pos:
-            pos_usd = x.pos * x.mark
-            worst = max(abs(pos_usd + x.open_buy), abs(pos_usd - x.open_sell))
-            self._total_worst += worst - x.worst
-            x.worst = worst
+        exposures = self._x
+        half_ticks = self._half_ticks
+        for symbol, key in self.latest_mids.items():
+            x = exposures.get(symbol)
+            if x is None or x.mark_key == key:
+                continue
+            x.mark_key = key
+            x.mark = mark = key * half_ticks[symbol]
+            if x.pos:
+                pos_usd = x.pos * mark
+                worst = max(abs(pos_usd + x.open_buy), abs(pos_usd - x.open_sell))
+                self._total_worst += worst - x.worst
+                x.worst = worst
 
     # ---------------------------------------------------------------- pre-trade
     def evaluate(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> str | None:
@@ -162,6 +178,8 @@ class RuntimeRiskMonitor:
         """
         if self._frozen:
             return "frozen"
+        if self.latest_mids:
+            self._refresh_marks()
         x = self._x.get(symbol) or _NO_EXPOSURE
         pos_usd = x.pos * price
         if side is Side.BUY:
@@ -281,4 +299,5 @@ class RuntimeRiskMonitor:
         return x.open_buy, x.open_sell
 
     def worst_case_total(self) -> Decimal:
+        self._refresh_marks()
         return self._total_worst
