@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.loop import ExecutionLoop as _CoreLoop
@@ -31,6 +31,9 @@ from mmexec.engine.risk import RuntimeRiskMonitor as _CoreRisk
 from mmexec.engine.strategy import QuotingPolicy
 from mmexec.exchanges.bybit.client import BybitRestClient as _CoreBybit
 from mmexec.exchanges.fake import FakeExchangeClient as _CoreFake
+
+if TYPE_CHECKING:
+    from mmexec.secrets.provider import SecretProvider
 
 
 class RuntimeRiskMonitor(_CoreRisk):
@@ -126,8 +129,8 @@ def run_shadow_demo(
     seed: int = 42,
     *,
     utc: str | None = None,
-    secret_provider: Any = None,
-    **options: Any,
+    secret_provider: SecretProvider | None = None,
+    **options: object,
 ) -> str:
     """Run a shadow session and return the canonical JSON report (text).
 

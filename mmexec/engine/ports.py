@@ -69,7 +69,10 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class OrderEvent:
-    """One change of a local order: ``kind`` is ``placed``, ``open``, ``rejected`` or ``canceled``."""
+    """One change of a local order: ``kind`` is ``open`` (accepted by the venue), ``rejected`` or ``canceled``.
+
+    Fills arrive separately (:meth:`JournalHook.on_fill`).
+    """
 
     kind: str
     client_order_id: str
