@@ -54,7 +54,40 @@ _EXPORTS: dict[str, str] = {
     "reconcile": "mmexec.accounting.recon",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # literal, so type checkers see the re-exports; tests check it matches _EXPORTS
+    "MM_TIER_A_PROFILE",
+    "VIP0_PROFILE",
+    "VIP1_PROFILE",
+    "VIP2_PROFILE",
+    "VIP3_PROFILE",
+    "BybitRestClient",
+    "ExecutionLoop",
+    "ExecutionParams",
+    "FakeExchangeClient",
+    "FeeSchedule",
+    "FillEvent",
+    "IExchangeClient",
+    "InMemoryOrderStore",
+    "OpenOrder",
+    "OrderState",
+    "PlaceOrderRequest",
+    "PlaceOrderResponse",
+    "Position",
+    "Quote",
+    "RunResult",
+    "RunSpec",
+    "RuntimeRiskMonitor",
+    "SecretProvider",
+    "Side",
+    "Venue",
+    "VirtualClock",
+    "__version__",
+    "build_profile_map",
+    "calc_fees_and_rebates",
+    "reconcile",
+    "run_shadow_demo",
+    "run_spec",
+]
 
 
 def __getattr__(name: str) -> object:
@@ -70,7 +103,7 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-if TYPE_CHECKING:  # pragma: no cover -- what type checkers see: every export fully typed
+if TYPE_CHECKING:  # pragma: no cover -- what type checkers see: every export, fully typed
     from mmexec.accounting.recon import reconcile
     from mmexec.compat import (
         BybitRestClient,
