@@ -18,9 +18,11 @@ UV_ENV = {"UV_PYTHON_DOWNLOADS": "never"}
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint and import order."""
-    session.install("ruff>=0.6", env=UV_ENV)
+    """ruff (lint, import order) and import-linter (the layers in pyproject.toml's [tool.importlinter])."""
+    session.install("ruff>=0.6", "import-linter>=2.1", env=UV_ENV)
     session.run("ruff", "check", "mmexec", "tests", "examples", "benchmarks", "noxfile.py")
+    session.install("-e", ".", env=UV_ENV)  # lint-imports reads the installed package's import graph
+    session.run("lint-imports")
 
 
 @nox.session

@@ -12,6 +12,12 @@ Scenarios use the CLI's defaults except where named:
 - ``default``: the seed's flags. The edge freeze is latched, so long runs spend most steps frozen (quoting
   stops); this is what `mmexec shadow` does out of the box.
 - ``busy``: ``--edge-threshold -1000``: never freezes, the strategy trades on every step of the run.
+- ``workload``: the performance target's workload: ``--edge-threshold 0``, 100,000 iterations x 2 symbols,
+  fill rate 0.7, printed beside a *ceiling*: a tight pure-Python market-making loop doing the same work per quote
+  (a seeded walk per symbol, one order per side requoted past ``requote_bps``, a worst-case risk check, an order
+  store, a venue with per-order fate and fill latency, a fee ledger and two average-cost books) on plain integers,
+  in the same process. ``ratio`` = engine quotes/s / ceiling quotes/s: it means the same on a faster or slower
+  machine.
 """
 
 from __future__ import annotations
@@ -32,15 +38,16 @@ SYMBOLS2 = SYMBOLS5[:2]
 _CHILD = r"""
 import json, resource, sys, time
 from decimal import Decimal
-from mmexec.session import RunConfig, build_session
+from mmexec.run.builder import build_run
+from mmexec.run.spec import RunSpec
 spec = json.loads(sys.argv[1])
 utc = "2025-01-01T00:00:00Z"
 best = None
 for _ in range(spec["repeat"]):
-    cfg = RunConfig(symbols=tuple(spec["symbols"]), iterations=spec["iterations"],
-                    edge_threshold=Decimal(spec["edge_threshold"]))
-    session = build_session(cfg, utc=utc)
-    params = cfg.execution_params(utc)
+    cfg = RunSpec.from_settings({"symbols": spec["symbols"], "iterations": spec["iterations"],
+                                 "edge_threshold": Decimal(spec["edge_threshold"])})
+    session = build_run(cfg, utc=utc)
+    params = session.params()
     c0, w0 = time.process_time(), time.perf_counter()
     report = session.loop.run(params)
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
@@ -50,6 +57,122 @@ for _ in range(spec["repeat"]):
 best["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(best))
 """
+
+
+_CEILING = r"""
+import json, random, sys, time
+from collections import deque
+
+
+def ceiling(iterations, symbols, fill_rate, seed):
+    # per symbol: mid, step, half spread, requote ticks, qty lots, resting (bid, ask) orders, position, cost
+    rng = random.Random(seed)
+    rnd = rng.random
+    books = []
+    for ref_ticks in (500_000, 300_000)[:symbols]:
+        books.append({"mid": ref_ticks, "step": ref_ticks // 10_000, "half": ref_ticks * 2 // 10_000,
+                      "rq": ref_ticks * 2 // 10_000, "qty": 20, "edge": 3.0, "bid": None, "ask": None,
+                      "pos": 0, "cost": 0, "open_buy": 0, "open_sell": 0, "venue_pos": 0, "venue_cost": 0})
+    limit = 10_000 * 10_000  # max_inv in ticks x lots
+    orders = {}
+    due = deque()
+    seq = 0
+    fees = 0
+    realized = 0
+    quotes = 0
+    now = 0
+    c0 = time.process_time()
+    for _ in range(iterations):
+        now += 100
+        while due and due[0][0] <= now:  # fills: store, risk, venue, fee ledger, two average-cost books
+            _, oid = due.popleft()
+            order = orders.pop(oid, None)
+            if order is None:
+                continue
+            b, is_buy, px, qty = order
+            signed = qty if is_buy else -qty
+            if is_buy:
+                b["open_buy"] -= qty * px
+                if b["bid"] is not None and b["bid"][0] == oid:
+                    b["bid"] = None
+            else:
+                b["open_sell"] -= qty * px
+                if b["ask"] is not None and b["ask"][0] == oid:
+                    b["ask"] = None
+            fees += qty * px
+            for pos_key, cost_key in (("pos", "cost"), ("venue_pos", "venue_cost")):
+                pos, cost = b[pos_key], b[cost_key]
+                if pos and (pos > 0) != (signed > 0):
+                    closing = -signed if abs(signed) <= abs(pos) else pos
+                    removed = cost if closing == pos else cost * closing // pos
+                    realized += closing * px - removed
+                    pos -= closing
+                    cost -= removed
+                    signed += closing
+                b[pos_key] = pos + signed
+                b[cost_key] = cost + signed * px
+        for b in books:
+            u = rnd()
+            if u < 1 / 3:
+                b["mid"] -= b["step"]
+            elif u >= 2 / 3:
+                b["mid"] += b["step"]
+            b["edge"] += 0.1 * (3.0 - b["edge"]) + 0.9 * (rnd() - 0.5)
+            quotes += 1
+            for side, px in (("bid", b["mid"] - b["half"]), ("ask", b["mid"] + b["half"])):
+                resting = b[side]
+                if resting is not None and abs(resting[1] - px) <= b["rq"]:
+                    continue
+                is_buy = side == "bid"
+                if resting is not None:  # cancel
+                    orders.pop(resting[0], None)
+                    if is_buy:
+                        b["open_buy"] -= b["qty"] * resting[1]
+                    else:
+                        b["open_sell"] -= b["qty"] * resting[1]
+                    b[side] = None
+                qty = b["qty"]
+                pos_usd = b["pos"] * px
+                worst = pos_usd + b["open_buy"] + qty * px if is_buy else pos_usd - b["open_sell"] - qty * px
+                if abs(worst) > limit:  # risk block
+                    continue
+                seq += 1
+                if rnd() < 0.05:  # rejected
+                    continue
+                orders[seq] = (b, is_buy, px, qty)
+                if is_buy:
+                    b["open_buy"] += qty * px
+                else:
+                    b["open_sell"] += qty * px
+                b[side] = (seq, px)
+                if rnd() < fill_rate:
+                    due.append((now + 100, seq))
+    cpu = time.process_time() - c0
+    return quotes, cpu
+
+
+spec = json.loads(sys.argv[1])
+quotes, cpu = min((ceiling(spec["iterations"], spec["symbols"], spec["fill_rate"], 42) for _ in range(spec["repeat"])),
+                  key=lambda r: r[1])
+print(json.dumps({"quotes": quotes, "cpu_s": cpu, "quotes_per_s": round(quotes / cpu)}))
+"""
+
+
+def ceiling(iterations: int, symbols: int, fill_rate: float, repeat: int) -> dict[str, object]:
+    """The tight pure-Python loop of the same workload (see the module docstring), in a fresh interpreter."""
+    spec = {"iterations": iterations, "symbols": symbols, "fill_rate": fill_rate, "repeat": repeat}
+    out = subprocess.run([sys.executable, "-c", _CEILING, json.dumps(spec)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def workload(repeat: int) -> dict[str, object]:
+    """The target workload (--edge-threshold 0, 100,000 x 2, fill rate 0.7) and its ratio to the ceiling."""
+    result = engine("workload: 100,000 x 2, threshold 0", SYMBOLS2, 100_000, "0", repeat)
+    ceil = ceiling(100_000, 2, 0.7, repeat)
+    result["ceiling_quotes_per_s"] = ceil["quotes_per_s"]
+    result["ratio"] = round(int(result["quotes_per_s"]) / int(ceil["quotes_per_s"]), 3)  # type: ignore[call-overload]
+    return result
 
 
 def engine(name: str, symbols: list[str], iterations: int, edge_threshold: str, repeat: int) -> dict[str, object]:
@@ -100,7 +223,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller runs (smoke check)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--workload", action="store_true", help="only the target workload and its ceiling ratio")
     args = parser.parse_args()
+    if args.workload:
+        r = workload(repeat=3)
+        print(f"{r['name']}: {r['quotes_per_s']:,} quotes/s; ceiling {r['ceiling_quotes_per_s']:,} quotes/s; "
+              f"ratio {r['ratio']}; peak RSS {r['max_rss_mib']:.1f} MiB")
+        return
     big = 100_000 if args.quick else 1_000_000
     scenarios = [
         ("(a) 500 x 5, default", SYMBOLS5, 500, "1.5", 20),
@@ -110,6 +239,7 @@ def main() -> None:
         (f"memory: {big // 10:,} x 2, busy", SYMBOLS2, big // 10, "-1000", 1),
     ]
     results = [engine(*s) for s in scenarios]
+    target = workload(repeat=1 if args.quick else 3)
     runs = 5 if args.quick else 11
     cli = {
         "help_ms": command_ms(["--help"], runs),
@@ -123,12 +253,15 @@ def main() -> None:
     for r in results:
         print(f"{r['name']:34} {r['quotes_per_s']:>12,} {r['cpu_s']:>8.3f} {r['placed']:>9,} {r['fills']:>9,} "
               f"{r['frozen']!s:>7} {r['max_rss_mib']:>12.1f}")
+    print(f"{target['name']}: {target['quotes_per_s']:,} quotes/s, ceiling {target['ceiling_quotes_per_s']:,} "
+          f"quotes/s, ratio {target['ratio']} (target >= 300,000 quotes/s and >= 0.35)")
     print(f"mmexec --help: {cli['help_ms']:.0f} ms (median); mmexec shadow (default): "
           f"{cli['shadow_default_ms']:.0f} ms (median)")
     print(f"floor on this machine: python -c pass {cli['python_bare_ms']:.0f} ms, import typer "
           f"{cli['import_typer_ms']:.0f} ms, import pydantic_settings {cli['import_pydantic_settings_ms']:.0f} ms")
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "engine": results, "cli": cli}, indent=2) + "\n")
+        summary = {"machine": machine(), "engine": results, "workload": target, "cli": cli}
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
 
 
 if __name__ == "__main__":

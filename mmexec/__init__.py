@@ -4,17 +4,20 @@ The public names are resolved lazily (PEP 562), so ``import mmexec`` stays cheap
 pydantic, boto3 nor the engine until a name is used::
 
     from mmexec import run_shadow_demo, FakeExchangeClient, ExecutionLoop
+
+The classes the README's examples use come from :mod:`mmexec.compat` (the core classes plus the README's
+method names); the run layer is :mod:`mmexec.run` (``RunSpec``, ``run_spec``, ``RunResult``).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mmexec._version import __version__
 
 _EXPORTS: dict[str, str] = {
-    # engine
+    # domain types
     "Side": "mmexec.engine.models",
     "OrderState": "mmexec.engine.models",
     "PlaceOrderRequest": "mmexec.engine.models",
@@ -24,20 +27,22 @@ _EXPORTS: dict[str, str] = {
     "FillEvent": "mmexec.engine.models",
     "Quote": "mmexec.engine.models",
     "VirtualClock": "mmexec.engine.clock",
-    "InMemoryOrderStore": "mmexec.engine.order_store",
-    "RuntimeRiskMonitor": "mmexec.engine.risk",
-    "ExecutionLoop": "mmexec.engine.loop",
-    "ExecutionParams": "mmexec.engine.loop",
-    "run_shadow_demo": "mmexec.session",
-    "RunConfig": "mmexec.session",
-    "run_session": "mmexec.session",
-    # exchanges
-    "IExchangeClient": "mmexec.exchanges.base",
-    "FakeExchangeClient": "mmexec.exchanges.fake",
-    "BybitRestClient": "mmexec.exchanges.bybit.client",
-    # secrets
+    "ExecutionParams": "mmexec.engine.params",
+    "IExchangeClient": "mmexec.engine.ports",
+    "Venue": "mmexec.engine.ports",
+    # the README's classes (core + its method names)
+    "InMemoryOrderStore": "mmexec.compat",
+    "RuntimeRiskMonitor": "mmexec.compat",
+    "ExecutionLoop": "mmexec.compat",
+    "FakeExchangeClient": "mmexec.compat",
+    "BybitRestClient": "mmexec.compat",
+    "run_shadow_demo": "mmexec.compat",
+    # one run
+    "RunSpec": "mmexec.run.spec",
+    "RunResult": "mmexec.run.result",
+    "run_spec": "mmexec.run.builder",
+    # secrets, fees, reconciliation
     "SecretProvider": "mmexec.secrets.provider",
-    # fees
     "FeeSchedule": "mmexec.fees.schedule",
     "calc_fees_and_rebates": "mmexec.fees.calc",
     "build_profile_map": "mmexec.fees.profiles",
@@ -46,18 +51,50 @@ _EXPORTS: dict[str, str] = {
     "VIP2_PROFILE": "mmexec.fees.profiles",
     "VIP3_PROFILE": "mmexec.fees.profiles",
     "MM_TIER_A_PROFILE": "mmexec.fees.profiles",
-    # reconciliation
-    "reconcile": "mmexec.recon",
+    "reconcile": "mmexec.accounting.recon",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # literal, so type checkers see the re-exports; tests check it matches _EXPORTS
+    "MM_TIER_A_PROFILE",
+    "VIP0_PROFILE",
+    "VIP1_PROFILE",
+    "VIP2_PROFILE",
+    "VIP3_PROFILE",
+    "BybitRestClient",
+    "ExecutionLoop",
+    "ExecutionParams",
+    "FakeExchangeClient",
+    "FeeSchedule",
+    "FillEvent",
+    "IExchangeClient",
+    "InMemoryOrderStore",
+    "OpenOrder",
+    "OrderState",
+    "PlaceOrderRequest",
+    "PlaceOrderResponse",
+    "Position",
+    "Quote",
+    "RunResult",
+    "RunSpec",
+    "RuntimeRiskMonitor",
+    "SecretProvider",
+    "Side",
+    "Venue",
+    "VirtualClock",
+    "__version__",
+    "build_profile_map",
+    "calc_fees_and_rebates",
+    "reconcile",
+    "run_shadow_demo",
+    "run_spec",
+]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mmexec' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value: object = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
@@ -66,9 +103,17 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover -- what type checkers see: every export, fully typed
+    from mmexec.accounting.recon import reconcile
+    from mmexec.compat import (
+        BybitRestClient,
+        ExecutionLoop,
+        FakeExchangeClient,
+        InMemoryOrderStore,
+        RuntimeRiskMonitor,
+        run_shadow_demo,
+    )
     from mmexec.engine.clock import VirtualClock
-    from mmexec.engine.loop import ExecutionLoop, ExecutionParams
     from mmexec.engine.models import (
         FillEvent,
         OpenOrder,
@@ -79,8 +124,19 @@ if TYPE_CHECKING:  # pragma: no cover
         Quote,
         Side,
     )
-    from mmexec.engine.order_store import InMemoryOrderStore
-    from mmexec.engine.risk import RuntimeRiskMonitor
-    from mmexec.exchanges.base import IExchangeClient
-    from mmexec.exchanges.fake import FakeExchangeClient
-    from mmexec.session import RunConfig, run_session, run_shadow_demo
+    from mmexec.engine.params import ExecutionParams
+    from mmexec.engine.ports import IExchangeClient, Venue
+    from mmexec.fees.calc import calc_fees_and_rebates
+    from mmexec.fees.profiles import (
+        MM_TIER_A_PROFILE,
+        VIP0_PROFILE,
+        VIP1_PROFILE,
+        VIP2_PROFILE,
+        VIP3_PROFILE,
+        build_profile_map,
+    )
+    from mmexec.fees.schedule import FeeSchedule
+    from mmexec.run.builder import run_spec
+    from mmexec.run.result import RunResult
+    from mmexec.run.spec import RunSpec
+    from mmexec.secrets.provider import SecretProvider

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionLoop, ExecutionParams
 from mmexec.engine.models import FillEvent, PlaceOrderRequest, PlaceOrderResponse, Side, to_decimal
-from mmexec.engine.order_store import InMemoryOrderStore
-from mmexec.engine.risk import RuntimeRiskMonitor
-from mmexec.exchanges.fake import FakeExchangeClient
+from mmexec.engine.params import ExecutionParams
+from mmexec.engine.risk import exact_edge
 
 ZERO = Decimal(0)
 
@@ -56,6 +55,7 @@ class CheckingExchange(FakeExchangeClient):
             key = (order.symbol, order.side)
             open_notional[key] = open_notional.get(key, ZERO) + order.remaining_qty * order.price
         symbols = {req.symbol} | set(positions) | {s for s, _ in open_notional}
+        mids = self.loop.last_mids() if self.loop is not None else {}
         total = ZERO
         for symbol in symbols:
             pos = positions.get(symbol, ZERO)
@@ -65,14 +65,19 @@ class CheckingExchange(FakeExchangeClient):
                 pos_usd = pos * req.price
                 new = req.qty * req.price
                 if req.side is Side.BUY:
-                    worst_new, other = abs(pos_usd + buys + new), abs(pos_usd - sells)
+                    before, other = pos_usd + buys, abs(pos_usd - sells)
+                    worst_new = abs(before + new)
                 else:
-                    worst_new, other = abs(pos_usd - sells - new), abs(pos_usd + buys)
+                    before, other = pos_usd - sells, abs(pos_usd + buys)
+                    worst_new = abs(before - new)
+                if worst_new <= abs(before):  # reduces its side's worst case: allowed whatever the limits
+                    return
                 if worst_new > risk.max_inventory_usd_per_symbol:
                     self.violations.append(f"{req.client_order_id}: {symbol} worst case {worst_new} > max_inv")
                 total += max(worst_new, other)
             else:
-                pos_usd = pos * self.marks.get(symbol, ZERO)
+                mid = mids.get(symbol)  # every symbol is valued at its latest mid (its last fill price before)
+                pos_usd = pos * (mid if mid is not None else self.marks.get(symbol, ZERO))
                 total += max(abs(pos_usd + buys), abs(pos_usd - sells))
         if total > risk.max_total_notional_usd:
             self.violations.append(f"{req.client_order_id}: total worst case {total} > max_total")
@@ -112,7 +117,7 @@ def make_rig(
 
 @dataclass
 class FreezeTimeline:
-    events: list[tuple[str, int, Decimal]]  # (symbol, virtual ms, edge rounded to 1/10,000 bps)
+    events: list[tuple[str, int, Decimal]]  # (symbol, virtual ms, the exact edge compared)
     unfreezes: int
     frozen_at_end: bool
     last_edges: dict[str, float]
@@ -144,7 +149,7 @@ def expected_freezes(params: ExecutionParams, start_ms: int) -> FreezeTimeline:
             last[symbol] = edge
             if frozen_at is None and edge < threshold:
                 frozen_at = now
-                events.append((symbol, now, to_decimal(edge).quantize(Decimal("0.0001"))))
+                events.append((symbol, now, exact_edge(edge, threshold)))
     return FreezeTimeline(events, unfreezes, frozen_at is not None, last)
 
 

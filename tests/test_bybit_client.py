@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mmexec.compat import BybitRestClient
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import OrderState, PlaceOrderRequest, Side
 from mmexec.errors import SecretsError
 from mmexec.exchanges.base import IExchangeClient
-from mmexec.exchanges.bybit import BybitApiError, BybitRestClient
+from mmexec.exchanges.bybit import BybitApiError
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.secrets.provider import SecretProvider
 

@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 
+from mmexec.compat import BybitRestClient, ExecutionLoop, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionLoop, ExecutionParams
 from mmexec.engine.models import OrderState
-from mmexec.engine.order_store import InMemoryOrderStore
-from mmexec.engine.risk import RuntimeRiskMonitor
-from mmexec.exchanges.bybit import BybitRestClient
+from mmexec.engine.params import ExecutionParams
 from mmexec.secrets.provider import SecretProvider
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

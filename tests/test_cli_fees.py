@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.canonical import dumps, loads
 from mmexec.engine.models import FillEvent, Side
 from mmexec.fees.fills_io import FillsWriter
-from mmexec.fees.ledger import FeeLedger
 from mmexec.fees.resolve import resolve_fee_config
 
 FILLS = [
@@ -98,7 +98,7 @@ def test_profiles_table(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped
 def test_fee_report_json_is_the_runs_fees_section(cli, fills_file: Path) -> None:  # type: ignore[no-untyped-def]
     # The run: a ledger fed fill by fill under VIP2; the CLI re-prices the exported fills under VIP2.
     fee_config = resolve_fee_config(fee_tier="VIP2")
-    ledger = fee_config.ledger()
+    ledger = FeeLedger.for_config(fee_config)
     by_hand = FeeLedger(fee_config.fee_schedule, fee_config.profile_map, tier=fee_config.tier)
     for f in FILLS:
         ledger.on_fill(f)

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from mmexec.compat import FakeExchangeClient
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderRequest, Position, Side
 from mmexec.exchanges.base import ExecutionTotals, IExchangeClient
-from mmexec.exchanges.fake import REJECT_MESSAGE, FakeExchangeClient
+from mmexec.exchanges.fake import REJECT_MESSAGE
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, plan_fills
 

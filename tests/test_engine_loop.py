@@ -18,8 +18,8 @@ from engine_support import (
 )
 
 from mmexec.canonical import dumps
+from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionLoop, ExecutionParams
 from mmexec.engine.models import (
     FillEvent,
     OpenOrder,
@@ -30,9 +30,7 @@ from mmexec.engine.models import (
     Quote,
     Side,
 )
-from mmexec.engine.order_store import InMemoryOrderStore
-from mmexec.engine.risk import RuntimeRiskMonitor
-from mmexec.exchanges.fake import FakeExchangeClient
+from mmexec.engine.params import ExecutionParams
 
 D = Decimal
 START = 1_735_689_600_000
@@ -440,7 +438,8 @@ def test_zero_iterations_report_is_empty_but_complete() -> None:
     assert report["orders"]["placed"] == 0
     assert report["positions"]["by_symbol"] == {"BTCUSDT": 0.0, "ETHUSDT": 0.0}
     assert report["positions"]["net_pos_usd"] == {"BTCUSDT": 0.0, "ETHUSDT": 0.0}
-    assert report["positions"]["last_mid"] == {}
+    # every map lists every symbol: no quote yet means no mid (null), not a missing key (#9)
+    assert report["positions"]["last_mid"] == {"BTCUSDT": None, "ETHUSDT": None}
     assert report["risk"]["frozen"] is False
     assert report["execution"]["virtual_ms"] == 0
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 
 from mmexec.canonical import dumps, loads
+from mmexec.compat import InMemoryOrderStore
 from mmexec.engine.models import OrderState, Side
 from mmexec.engine.order_store import (
     LEGAL_TRANSITIONS,
     IllegalTransition,
-    InMemoryOrderStore,
     OrderStoreError,
     StoredOrder,
     UnknownOrder,

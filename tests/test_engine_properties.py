@@ -15,12 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from mmexec.canonical import dumps
+from mmexec.compat import FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.loop import ExecutionParams
 from mmexec.engine.models import OrderState, PlaceOrderRequest, Side
-from mmexec.engine.order_store import LEGAL_TRANSITIONS, InMemoryOrderStore, OrderStoreError, UnknownOrder
-from mmexec.engine.risk import RuntimeRiskMonitor
-from mmexec.exchanges.fake import FakeExchangeClient
+from mmexec.engine.order_store import LEGAL_TRANSITIONS, OrderStoreError, UnknownOrder
+from mmexec.engine.params import ExecutionParams
 
 D = Decimal
 S = OrderState
@@ -140,7 +139,7 @@ class OrderStoreMachine(RuleBasedStateMachine):
         order = self.store.create(symbol, side, _lots(lots), D(100))
         assert order.state is S.PENDING
         self.model[order.client_order_id] = {"state": S.PENDING, "filled": D(0), "qty": _lots(lots),
-                                             "side": side, "symbol": symbol}
+                                             "side": side, "symbol": symbol, "opened": False}
         self.counts[S.PENDING] += 1
         return order.client_order_id
 
@@ -151,6 +150,7 @@ class OrderStoreMachine(RuleBasedStateMachine):
         legal = S.OPEN in LEGAL_TRANSITIONS[self.model[coid]["state"]]
         if self._attempt(coid, legal, lambda: self.store.mark_open(coid, oid)):
             self._move(coid, S.OPEN)
+            self.model[coid]["opened"] = True
             assert self.store.get_by_exchange_id(oid) is self.store.get(coid)
 
     @rule(coid=orders, message=st.sampled_from(["", "no margin"]))
@@ -171,12 +171,15 @@ class OrderStoreMachine(RuleBasedStateMachine):
         qty = _lots(lots)
         filled = m["filled"] + qty
         new = S.FILLED if filled == m["qty"] else S.PARTIALLY_FILLED
-        legal = qty > 0 and filled <= m["qty"] and new in LEGAL_TRANSITIONS[m["state"]]
+        # a fill that raced the cancel of an order that was open on the venue still counts; it stays CANCELED
+        late = m["state"] is S.CANCELED and m["opened"]
+        legal = qty > 0 and filled <= m["qty"] and (late or new in LEGAL_TRANSITIONS[m["state"]])
         if self._attempt(coid, legal, lambda: self.store.apply_fill(coid, qty)):
             m["filled"] = filled
             sign = m["side"].sign
             self.positions[m["symbol"]] = self.positions.get(m["symbol"], D(0)) + sign * qty
-            self._move(coid, new)
+            if not late:
+                self._move(coid, new)
 
     @rule(coid=orders, new=st.sampled_from(list(S)))
     def generic_transition(self, coid: str, new: OrderState) -> None:
@@ -201,7 +204,8 @@ class OrderStoreMachine(RuleBasedStateMachine):
             assert order.state is m["state"]
             assert order.filled_qty == m["filled"]
             assert D(0) <= order.filled_qty <= order.qty
-            assert (order.state is S.FILLED) == (order.filled_qty == order.qty)
+            if order.state is not S.CANCELED:  # late fills may complete a canceled order; it stays CANCELED
+                assert (order.state is S.FILLED) == (order.filled_qty == order.qty)
             if order.state is S.PARTIALLY_FILLED:
                 assert D(0) < order.filled_qty < order.qty
         assert self.store.counts() == {s.value: n for s, n in self.counts.items()}

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from mmexec.compat import RuntimeRiskMonitor
 from mmexec.engine.models import Side
-from mmexec.engine.risk import FREEZE_REASON_EDGE, FreezeEvent, RuntimeRiskMonitor
+from mmexec.engine.risk import FREEZE_REASON_EDGE, FreezeEvent
 
 D = Decimal
 BTC = D(50000)
@@ -174,9 +175,9 @@ def test_edge_below_threshold_freezes_and_records_the_event() -> None:
     assert risk.last_freeze_reason == FREEZE_REASON_EDGE == "Edge below threshold"
     assert risk.last_freeze_symbol == "ETHUSDT"
     assert risk.freezes_total == 1
-    assert list(risk.freeze_log) == [FreezeEvent("ETHUSDT", FREEZE_REASON_EDGE, D("1.2986"), D("1.5"), 1234)]
+    assert list(risk.freeze_log) == [FreezeEvent("ETHUSDT", FREEZE_REASON_EDGE, D("1.29861234"), D("1.5"), 1234)]
     assert risk.freeze_log[0].to_dict() == {
-        "symbol": "ETHUSDT", "reason": "Edge below threshold", "edge_bps": D("1.2986"),
+        "symbol": "ETHUSDT", "reason": "Edge below threshold", "edge_bps": D("1.29861234"),
         "threshold_bps": D("1.5"), "timestamp_ms": 1234,
     }
 

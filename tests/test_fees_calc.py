@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.canonical import dumps, loads
 from mmexec.engine.models import FillEvent, Side
 from mmexec.fees.calc import (
@@ -19,7 +20,6 @@ from mmexec.fees.calc import (
     match_schedule,
     schedule_for,
 )
-from mmexec.fees.ledger import FeeLedger
 from mmexec.fees.profiles import TIERS, VIP0_PROFILE, VIP1_PROFILE, VIP2_PROFILE, build_profile_map
 from mmexec.fees.schedule import FeeSchedule
 

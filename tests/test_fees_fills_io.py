@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.canonical import loads
 from mmexec.engine.models import FillEvent, Side
 from mmexec.errors import InputError
 from mmexec.fees.calc import calc_fees_and_rebates
 from mmexec.fees.fills_io import FillsWriter, fill_to_json_line, iter_fills, read_fills
-from mmexec.fees.ledger import FeeLedger
 from mmexec.fees.profiles import VIP0_PROFILE, build_profile_map
 
 FILL = FillEvent("CLI00000001", "ORD000001", "BTCUSDT", Side.BUY, Decimal("0.020"), Decimal("50000.5"),

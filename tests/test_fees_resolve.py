@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mmexec.accounting.ledger import FeeLedger
 from mmexec.canonical import dumps, loads
 from mmexec.engine.models import FillEvent, Side
 from mmexec.errors import ConfigError, InputError
@@ -106,12 +107,12 @@ def test_bad_profiles_file_is_an_input_error(tmp_path: Path) -> None:
 
 def test_config_ledger_records_the_setup() -> None:
     config = resolve_fee_config(fee_tier="VIP3")
-    ledger = config.ledger()
+    ledger = FeeLedger.for_config(config)
     ledger.on_fill(FillEvent("c", "o", "BTCUSDT", Side.BUY, Decimal(1), Decimal(10000), 0, True))
     section = ledger.section()
     assert section["tier"] == "VIP3" and section["schedule"] == config.description
     assert section["total"]["maker_rebates"] == 3
-    assert config.ledger() is not ledger
+    assert FeeLedger.for_config(config) is not ledger
 
 
 def test_profile_map_is_a_copy_per_call() -> None:

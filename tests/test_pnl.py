@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mmexec.accounting.ledger import FeeLedger
+from mmexec.accounting.pnl import DIVISION_PLACES, PnlTracker, net_pnl
 from mmexec.canonical import dumps
 from mmexec.engine.models import FillEvent, Side
-from mmexec.fees.ledger import FeeLedger
 from mmexec.fees.profiles import build_profile_map
 from mmexec.fees.resolve import DEFAULT_FEE_SCHEDULE
-from mmexec.pnl import DIVISION_PLACES, PnlTracker, net_pnl
 
 D = Decimal
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmexec.artifacts import ArtifactWriter
 from mmexec.canonical import dumps
@@ -15,9 +15,13 @@ from mmexec.config.base import Loaded, load_settings
 from mmexec.config.files import resolve_config_file
 from mmexec.config.run import RUN_TABLES, RunSettings
 from mmexec.config.runtime import frozen_utc
-from mmexec.engine.report import utc_now_iso
 from mmexec.fees.fills_io import FillsWriter
-from mmexec.session import RunConfig, run_session
+from mmexec.run.builder import run_session, utc_now_iso
+from mmexec.run.notices import freeze_notice_line
+from mmexec.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    from mmexec.engine.ports import RiskNotice
 
 PROGRESS_MIN_ITERATIONS = 20_000
 
@@ -41,13 +45,13 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         return
     check_outputs(out, fills_out)
     warn_cannot_trade(loaded)
-    run_config, origins = RunConfig.from_mapping(loaded.settings.model_dump()), dict(loaded.origins)
+    run_config, origins = RunSpec.from_settings(loaded.settings.model_dump()), dict(loaded.origins)
     utc = frozen or utc_now_iso()
     secret_provider = None
-    if run_config.exchange == "bybit" and not run_config.network:
+    if run_config.venue.exchange == "bybit" and not run_config.venue.network:
         secret_provider = _secret_provider(config)
     show_progress = progress if progress is not None else (
-        sys.stderr.isatty() and run_config.iterations >= PROGRESS_MIN_ITERATIONS
+        sys.stderr.isatty() and run_config.market.iterations >= PROGRESS_MIN_ITERATIONS
     )
     # Output targets are opened (temp files created) before the run: a bad --out or --fills-out fails up front.
     # SIGTERM / SIGHUP end the run like Ctrl-C: temp files are deleted, exit 143 / 129.
@@ -57,9 +61,10 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         try:
             report_out = ArtifactWriter(out, what="report file") if out is not None else None
             writer = FillsWriter(fills_out) if fills_out is not None else None
-            with _progress_bar(show_progress, run_config.iterations) as on_progress:
+            with _progress_bar(show_progress, run_config.market.iterations) as on_progress:
                 report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
-                                     fill_listeners=[writer.write] if writer else (), config_sources=origins)
+                                     fill_listeners=[writer.write] if writer else (), config_sources=origins,
+                                     risk_listeners=[print_freeze_notice])
             data = dumps(report)
             if writer is not None:
                 writer.close()
@@ -74,6 +79,12 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
             raise
     if out is None:
         emit(data)
+
+
+def print_freeze_notice(notice: RiskNotice) -> None:
+    """One line on stderr when the kill switch trips (the engine only notifies; the CLI speaks)."""
+    if notice.frozen:
+        sys.stderr.write(freeze_notice_line(notice) + "\n")
 
 
 def _secret_provider(config: Path | None) -> Any:

@@ -1,140 +1,137 @@
 """ExecutionLoop: quotes -> risk check -> orders -> fills -> positions -> freeze.
 
-Quoting policy (one resting order per side and symbol): join the touch (buy at the bid, sell at the ask)
-with the symbol's quote size. A resting order is kept while its price is within ``requote_bps`` of the
-new touch, else canceled and replaced. Prices live on each instrument's tick grid; the hot path works in
-integer ticks and builds ``Decimal`` prices only when it places an order.
+The loop drives a :class:`~mmexec.engine.ports.Venue` with pre-trade checks (:class:`RuntimeRiskMonitor`) and
+a book of record (:class:`InMemoryOrderStore`); where it rests its orders is the :class:`QuotingPolicy`'s
+decision. Prices live on each instrument's tick grid: the hot path works in integer ticks and builds
+``Decimal`` prices only when it places an order. Market data comes from a
+:class:`~mmexec.engine.ports.MarketSource` (instruments) -- the loop steps a stepped source itself
+(:meth:`run`), event-driven drivers call :meth:`quote`.
+
+Observers: ``fill_listeners`` (every applied fill), ``journal_hooks`` (order events, fills, steps),
+``step_hooks`` (virtual time after each step) and ``risk_listeners`` (freezes and unfreezes). The engine
+prints nothing and reads no clock but its :class:`VirtualClock`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from types import MappingProxyType
 from typing import Any
 
+from mmexec.engine.book import QuoteBook
 from mmexec.engine.clock import VirtualClock
-from mmexec.engine.market import Instrument, SyntheticMarket
-from mmexec.engine.models import FillEvent, Number, OrderState, PlaceOrderRequest, Quote, Side, to_decimal
+from mmexec.engine.market import Instrument
+from mmexec.engine.models import Number, OrderState, PlaceOrderRequest, Quote, Side, to_decimal
 from mmexec.engine.order_store import InMemoryOrderStore, StoredOrder
+from mmexec.engine.params import ExecutionParams
+from mmexec.engine.ports import (
+    FillListener,
+    JournalHook,
+    MarketSource,
+    OrderEvent,
+    ProgressCallback,
+    RiskListener,
+    RiskNotice,
+    StepHook,
+    SteppedMarket,
+    Venue,
+)
 from mmexec.engine.report import LoopStats, build_core_report
 from mmexec.engine.risk import RuntimeRiskMonitor
-from mmexec.exchanges.base import IExchangeClient
+from mmexec.engine.strategy import QuotingPolicy
 
-FillListener = Callable[[FillEvent], object]  # return values are ignored
-ProgressCallback = Callable[[int, int], None]
 _BUY, _SELL = Side.BUY, Side.SELL
 _FILLED = OrderState.FILLED
-
-
-@dataclass(frozen=True)
-class ExecutionParams:
-    """What a shadow run does. The risk limits enforced are the risk monitor's; these are echoed in reports."""
-
-    symbols: list[str]
-    iterations: int
-    max_inventory_usd_per_symbol: Number = Decimal("10000")
-    max_total_notional_usd: Number = Decimal("50000")
-    edge_freeze_threshold_bps: Number = Decimal("1.5")
-    seed: int = 42
-    quote_interval_ms: int = 100
-    order_notional_usd: Number = Decimal("1000")
-    requote_bps: Number = Decimal("2")
-    unfreeze_after_ms: int | None = None
-    ref_prices: Mapping[str, Number] = field(default_factory=dict)
-    spread_bps: Number = Decimal("4")
-    volatility_bps: Number = Decimal("1")
-    edge_mean_bps: float = 3.0
-    utc: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.symbols:
-            raise ValueError("symbols must not be empty")
-        if self.iterations < 0:
-            raise ValueError(f"iterations must be >= 0, got {self.iterations}")
-        if self.quote_interval_ms < 1:
-            raise ValueError(f"quote_interval_ms must be >= 1, got {self.quote_interval_ms}")
-        if self.unfreeze_after_ms is not None and self.unfreeze_after_ms < 0:
-            raise ValueError("unfreeze_after_ms must be >= 0")
-        if len(set(self.symbols)) != len(self.symbols):
-            raise ValueError(f"symbols repeat: {list(self.symbols)}")
-
-    def make_market(self) -> SyntheticMarket:
-        return SyntheticMarket(
-            list(self.symbols),
-            self.seed,
-            ref_prices={s: to_decimal(p) for s, p in self.ref_prices.items()},
-            order_notional=to_decimal(self.order_notional_usd),
-            spread_bps=to_decimal(self.spread_bps),
-            volatility_bps=to_decimal(self.volatility_bps),
-            edge_mean_bps=self.edge_mean_bps,
-        )
-
-
-class _Book:
-    """Per-symbol quoting state: the resting order on each side, in ticks."""
-
-    __slots__ = ("ask", "ask_blocked_at", "ask_ticks", "bid", "bid_blocked_at", "bid_ticks", "inst",
-                 "last_ask_ticks", "last_bid_ticks", "requote_ticks", "symbol")
-
-    def __init__(self, inst: Instrument, requote_bps: Decimal) -> None:
-        self.inst = inst
-        self.symbol = inst.symbol
-        self.requote_ticks = int(inst.ref_price * requote_bps / 10_000 / inst.tick_size)
-        self.bid: StoredOrder | None = None
-        self.ask: StoredOrder | None = None
-        self.bid_ticks = 0
-        self.ask_ticks = 0
-        self.last_bid_ticks = 0
-        self.last_ask_ticks = 0
-        # risk version at which an empty side was last blocked (-1: not blocked, retry at once)
-        self.bid_blocked_at = -1
-        self.ask_blocked_at = -1
-
-    @property
-    def last_mid(self) -> Decimal | None:
-        """Mid of the last quote seen (None before the first quote)."""
-        if not self.last_bid_ticks and not self.last_ask_ticks:
-            return None
-        return (self.last_bid_ticks + self.last_ask_ticks) * self.inst.tick_size / 2
+_CANCELED = OrderState.CANCELED
+UtcSource = Callable[[], str | None]
 
 
 class ExecutionLoop:
-    """Drives an exchange client with risk checks and an order store; see the module docstring."""
+    """Drives a venue with risk checks and an order store; see the module docstring."""
 
     def __init__(
         self,
-        exchange: IExchangeClient,
+        exchange: Venue,
         order_store: InMemoryOrderStore,
         risk_monitor: RuntimeRiskMonitor,
         *,
         clock: VirtualClock | None = None,
+        policy: QuotingPolicy | None = None,
+        utc: UtcSource | None = None,
     ) -> None:
         self.exchange = exchange
         self.order_store = order_store
         self.risk_monitor = risk_monitor
         shared = getattr(exchange, "clock", None)
         self.clock: VirtualClock = clock or (shared if isinstance(shared, VirtualClock) else VirtualClock())
+        self._policy_obj: QuotingPolicy | None = None
+        self._shifted: QuotingPolicy | None = None  # the policy when its targets differ from the touch
+        self.policy = policy
+        self.utc = utc  # stamps runtime.utc when the params carry none (the engine never reads the wall clock)
         self.stats = LoopStats()
         self.fill_listeners: list[FillListener] = []
-        self._books: dict[str, _Book] = {}
+        self.journal_hooks: list[JournalHook] = []
+        self.step_hooks: list[StepHook] = []
+        self.risk_listeners: list[RiskListener] = []
+        self._books: dict[str, QuoteBook] = {}
         self._frozen_at_ms: int | None = None
+        self._unfreeze_after_ms: int | None = None
         self.run_started_ms = self.clock.now_ms()
         self.freezes_at_start = 0
-        self.market: SyntheticMarket | None = None
-        # Optional exchange extension: the time of the earliest scheduled fill, to skip idle polls.
+        self.quotes_at_start = 0
+        self.market: MarketSource | None = None
+        # Optional venue extension: the time of the earliest scheduled fill, to skip idle polls.
         self._next_fill_ms: Callable[[], int | None] | None = getattr(exchange, "next_fill_ms", None)
 
-    # ---------------------------------------------------------------- books
-    def _book(self, symbol: str, params: ExecutionParams) -> _Book:
+    # ---------------------------------------------------------------- instruments and books
+    @property
+    def books(self) -> Mapping[str, QuoteBook]:
+        """The quoting state per symbol (read-only view)."""
+        return MappingProxyType(self._books)
+
+    def last_mids(self, symbols: list[str] | None = None) -> dict[str, Decimal | None]:
+        """The mid of the last quote seen per symbol (``None`` before the first quote)."""
+        names = symbols if symbols is not None else list(self._books)
+        return {s: (book.last_mid if (book := self._books.get(s)) is not None else None) for s in names}
+
+    def add_instruments(self, instruments: Mapping[str, Instrument], *, requote_bps: Number | None = None) -> None:
+        """Register the instruments to quote (a market source's); already registered symbols are kept."""
+        policy = self._policy(requote_bps)
+        for symbol, inst in instruments.items():
+            if symbol not in self._books:
+                self._books[symbol] = QuoteBook(inst, policy.requote_ticks(inst))
+                self.risk_monitor.set_grid(symbol, inst.tick_size)
+
+    def use_source(self, source: MarketSource, *, requote_bps: Number | None = None) -> None:
+        """Trade the instruments of ``source`` (drivers then call :meth:`quote` or :meth:`run`)."""
+        self.market = source
+        self.add_instruments(source.instruments, requote_bps=requote_bps)
+
+    @property
+    def policy(self) -> QuotingPolicy | None:
+        """The quoting policy (``None`` until set or derived from the first params' ``requote_bps``)."""
+        return self._policy_obj
+
+    @policy.setter
+    def policy(self, policy: QuotingPolicy | None) -> None:
+        self._policy_obj = policy
+        self._shifted = policy if policy is not None and not policy.at_touch else None
+
+    def _policy(self, requote_bps: Number | None) -> QuotingPolicy:
+        if self._policy_obj is None:
+            self.policy = QuotingPolicy(requote_bps=to_decimal(requote_bps if requote_bps is not None else 2),
+                                        max_inventory_usd=self.risk_monitor.max_inventory_usd_per_symbol)
+        assert self._policy_obj is not None
+        return self._policy_obj
+
+    def _book(self, symbol: str, params: ExecutionParams) -> QuoteBook:
         book = self._books.get(symbol)
         if book is None:
-            inst = self.market.instruments.get(symbol) if self.market else None
-            if inst is None:
-                refs = params.ref_prices
-                ref = to_decimal(refs[symbol]) if symbol in refs else None
-                inst = Instrument.for_symbol(symbol, ref, to_decimal(params.order_notional_usd))
-            book = self._books[symbol] = _Book(inst, to_decimal(params.requote_bps))
+            market = self.market
+            inst = market.instruments.get(symbol) if market is not None else None
+            self.add_instruments({symbol: inst or params.instrument(symbol)}, requote_bps=params.requote_bps)
+            book = self._books[symbol]
         return book
 
     # ---------------------------------------------------------------- quotes
@@ -147,29 +144,39 @@ class ExecutionLoop:
         self.stats.quotes += 1
         self._quote(book, bid, ask)
 
-    def _quote(self, book: _Book, bid: int, ask: int) -> None:
+    def quote(self, symbol: str, bid_ticks: int, ask_ticks: int) -> None:
+        """Apply the quoting policy to a touch of a registered instrument (see :meth:`add_instruments`)."""
+        book = self._books.get(symbol)
+        if book is None:
+            raise KeyError(f"{symbol} is not a registered instrument of this loop")
+        self.stats.quotes += 1
+        self._quote(book, bid_ticks, ask_ticks)
+
+    def _quote(self, book: QuoteBook, bid: int, ask: int) -> None:
         # Invariant: book.bid / book.ask is None or an active order (fills and cancels clear it).
         # An empty side is retried at once, except after a risk block: then it waits, like a resting
         # order, until the risk state changes or the touch moves more than requote_bps.
         book.last_bid_ticks = bid
         book.last_ask_ticks = ask
         risk = self.risk_monitor
-        if risk._frozen:
+        if risk.frozen:
             return
+        shifted = self._shifted
+        if shifted is not None:
+            bid, ask = shifted.targets(book.inst, bid, ask, risk.position(book.symbol))
         version = risk.version
         rq = book.requote_ticks
         order = book.bid
-        if abs(book.bid_ticks - bid) > rq or (order is None and book.bid_blocked_at != version):
-            if order is not None:
-                self._cancel(order)
+        # A side whose cancel failed keeps its order: never two resting orders on one side.
+        if (abs(book.bid_ticks - bid) > rq or (order is None and book.bid_blocked_at != version)) and (
+                order is None or self._cancel(order)):
             self._place(book, _BUY, bid)
         order = book.ask
-        if abs(book.ask_ticks - ask) > rq or (order is None and book.ask_blocked_at != version):
-            if order is not None:
-                self._cancel(order)
+        if (abs(book.ask_ticks - ask) > rq or (order is None and book.ask_blocked_at != version)) and (
+                order is None or self._cancel(order)):
             self._place(book, _SELL, ask)
 
-    def _place(self, book: _Book, side: Side, ticks: int) -> None:
+    def _place(self, book: QuoteBook, side: Side, ticks: int) -> None:
         risk = self.risk_monitor
         stats = self.stats
         inst = book.inst
@@ -194,15 +201,17 @@ class ExecutionLoop:
             book.bid_blocked_at = -1
         else:
             book.ask_blocked_at = -1
-        now = self.clock._now_ms
+        now = self.clock.now_ms()
         store = self.order_store
         order = store.create(symbol, side, qty, price, now_ms=now)
         coid = order.client_order_id
         response = self.exchange.place_limit(PlaceOrderRequest.exact(coid, symbol, side, qty, price))
         stats.placed += 1
         if not response.success or response.order_id is None:
-            store.mark_rejected(coid, response.message, now_ms=now)
+            store.reject_order(order, response.message, now)
             stats.rejected += 1
+            if self.journal_hooks:
+                self._journal("rejected", order, now)
             return
         store.open_order(order, response.order_id, now)
         risk.reserve(symbol, side, qty * price)
@@ -210,6 +219,14 @@ class ExecutionLoop:
             book.bid = order
         else:
             book.ask = order
+        if self.journal_hooks:
+            self._journal("open", order, now)
+
+    def _journal(self, kind: str, order: StoredOrder, now: int) -> None:
+        event = OrderEvent(kind, order.client_order_id, order.order_id, order.symbol, order.side, order.qty,
+                           order.price, order.state, now, order.message)
+        for hook in self.journal_hooks:
+            hook.on_order_event(event)
 
     def _release(self, order: StoredOrder) -> None:
         """Forget a no-longer-active order in its book."""
@@ -224,10 +241,13 @@ class ExecutionLoop:
         if order.order_id is None or not self.exchange.cancel(order.order_id):
             self.stats.cancel_failures += 1
             return False
-        self.order_store.mark_canceled(order.client_order_id, now_ms=self.clock._now_ms)
+        now = self.clock.now_ms()
+        self.order_store.cancel_order(order, now)
         self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
         self.stats.canceled += 1
         self._release(order)
+        if self.journal_hooks:
+            self._journal("canceled", order, now)
         return True
 
     def cancel_all(self) -> int:
@@ -236,11 +256,15 @@ class ExecutionLoop:
 
     # ---------------------------------------------------------------- fills
     def on_fill(self) -> int:
-        """Apply every fill the exchange has released; returns how many were processed."""
+        """Apply every fill the venue has released; returns how many were processed.
+
+        A fill of an order canceled meanwhile (it raced the cancel on the venue) is applied too: its
+        quantity, position, fees and PnL count; only the unfilled remainder was released by the cancel.
+        """
         next_due = self._next_fill_ms
         if next_due is not None:
             due = next_due()
-            if due is None or due > self.clock._now_ms:
+            if due is None or due > self.clock.now_ms():
                 return 0
         count = 0
         store = self.order_store
@@ -251,16 +275,23 @@ class ExecutionLoop:
             if order is None:
                 stats.unknown_fills += 1
                 continue
-            store.fill_order(order, fill.qty, fill.timestamp_ms)
-            risk.on_execution(order.symbol, order.side, fill.qty, fill.price, order.price)
-            stats.fills += 1
-            if order.state is _FILLED:
-                stats.filled += 1
-                self._release(order)
+            if order.state is _CANCELED:
+                store.fill_order(order, fill.qty, fill.timestamp_ms)
+                risk.apply_fill(order.symbol, order.side, fill.qty, fill.price)  # its reservation is gone
+                stats.late_fills += 1
             else:
-                stats.partial_fills += 1
+                store.fill_order(order, fill.qty, fill.timestamp_ms)
+                risk.on_execution(order.symbol, order.side, fill.qty, fill.price, order.price)
+                if order.state is _FILLED:
+                    stats.filled += 1
+                    self._release(order)
+                else:
+                    stats.partial_fills += 1
+            stats.fills += 1
             for listener in self.fill_listeners:
                 listener(fill)
+            for hook in self.journal_hooks:
+                hook.on_fill(fill)
             count += 1
         return count
 
@@ -268,19 +299,32 @@ class ExecutionLoop:
     def on_edge_update(self, symbol: str, net_bps: Number) -> bool:
         """Feed the edge to the risk monitor; on a freeze, cancel every open order. True if it froze now."""
         now = self.clock.now_ms()
-        if not self.risk_monitor.on_edge_update(symbol, net_bps, timestamp_ms=now):
+        risk = self.risk_monitor
+        if not risk.on_edge_update(symbol, net_bps, timestamp_ms=now):
             return False
         self._frozen_at_ms = now
         self.cancel_all()
+        if self.risk_listeners:
+            event = risk.freeze_log[-1]
+            self._notify(RiskNotice(True, symbol, event.reason, event.edge_bps, event.threshold_bps,
+                                    now - self.run_started_ms, self._unfreeze_after_ms))
         return True
 
-    def _maybe_unfreeze(self, params: ExecutionParams) -> None:
-        after = params.unfreeze_after_ms
+    def _notify(self, notice: RiskNotice) -> None:
+        for listener in self.risk_listeners:
+            listener(notice)
+
+    def _maybe_unfreeze(self, after: int | None) -> None:
         frozen_at = self._frozen_at_ms
-        if after is None or frozen_at is None or self.clock.now_ms() - frozen_at < after:
+        now = self.clock.now_ms()
+        if after is None or frozen_at is None or now - frozen_at < after:
             return
-        if self.risk_monitor.edges_recovered() and self.risk_monitor.unfreeze():
+        risk = self.risk_monitor
+        if risk.edges_recovered() and risk.unfreeze():
             self._frozen_at_ms = None
+            if self.risk_listeners:
+                self._notify(RiskNotice(False, None, "edges recovered", None, risk.edge_freeze_threshold_bps,
+                                        now - self.run_started_ms, after))
 
     # ---------------------------------------------------------------- the run
     def run_shadow(self, params: ExecutionParams, *, progress: ProgressCallback | None = None) -> dict[str, Any]:
@@ -293,11 +337,16 @@ class ExecutionLoop:
 
         return to_jsonable(self.run(params, progress=progress), fragments=False)  # type: ignore[no-any-return]
 
-    def run(self, params: ExecutionParams, *, progress: ProgressCallback | None = None) -> dict[str, Any]:
-        """Like :meth:`run_shadow` but the report keeps exact ``Decimal`` values."""
-        market = self.market = params.make_market()
+    def run(self, params: ExecutionParams, *, progress: ProgressCallback | None = None,
+            source: SteppedMarket | None = None) -> dict[str, Any]:
+        """Like :meth:`run_shadow` but the report keeps exact ``Decimal`` values; ``source`` replaces the
+        synthetic market of ``params``."""
         self.run_started_ms = self.clock.now_ms()
         self.freezes_at_start = self.risk_monitor.freezes_total
+        self.quotes_at_start = self.stats.quotes
+        self._unfreeze_after_ms = params.unfreeze_after_ms
+        market = source if source is not None else params.make_market()
+        self.market = market
         books = [self._book(symbol, params) for symbol in params.symbols]
         steps = [(book, book.symbol, market.walk(book.symbol)) for book in books]
         advance = self.clock.advance
@@ -309,21 +358,33 @@ class ExecutionLoop:
         on_fill = self.on_fill
         on_edge = self.on_edge_update
         latest_edges = risk.latest_edges
+        latest_mids = risk.latest_mids
         quote = self._quote
+        step_hooks = self.step_hooks
+        journal_hooks = self.journal_hooks
+        after = params.unfreeze_after_ms
         every = max(1, params.iterations // 100)
         for i in range(params.iterations):
-            advance(interval)
+            now = advance(interval)
             on_fill()
             if self._frozen_at_ms is not None:
-                self._maybe_unfreeze(params)
+                self._maybe_unfreeze(after)
             for book, symbol, step in steps:
                 bid, ask, edge = step()
                 latest_edges[symbol] = edge
                 if edge < near:
                     on_edge(symbol, edge)
+                latest_mids[symbol] = bid + ask
                 quote(book, bid, ask)
+            if step_hooks:
+                for hook in step_hooks:
+                    hook(now)
+            if journal_hooks:
+                for journal in journal_hooks:
+                    journal.on_step(now)
             if progress is not None and (i + 1) % every == 0:
                 progress(i + 1, params.iterations)
+        on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run
         self.stats.quotes += params.iterations * len(steps)
         self.stats.iterations += params.iterations
         return build_core_report(self, params)

@@ -162,57 +162,56 @@ class InMemoryOrderStore:
         elif order.order_id is not None:
             self._by_exchange_id.pop(order.order_id, None)
 
-    def mark_open(self, client_order_id: str, order_id: str, *, now_ms: int | None = None) -> StoredOrder:
-        return self.open_order(self.require(client_order_id), order_id, now_ms)
-
     def open_order(self, order: StoredOrder, order_id: str, now_ms: int | None = None) -> StoredOrder:
-        """:meth:`mark_open` for a caller that already holds the order (the execution loop)."""
+        """The venue accepted ``order`` as ``order_id``: PENDING -> OPEN."""
         self._move(order, OrderState.OPEN, now_ms)
         order.order_id = order_id
         self._by_exchange_id[order_id] = order.client_order_id
         return order
 
-    def mark_rejected(self, client_order_id: str, message: str = "", *, now_ms: int | None = None) -> StoredOrder:
-        order = self.require(client_order_id)
+    def reject_order(self, order: StoredOrder, message: str = "", now_ms: int | None = None) -> StoredOrder:
+        """The venue refused ``order`` (``message`` says why): PENDING -> REJECTED."""
         self._move(order, OrderState.REJECTED, now_ms)
         order.message = message
         return order
 
-    def mark_canceled(self, client_order_id: str, *, now_ms: int | None = None) -> StoredOrder:
-        order = self.require(client_order_id)
+    def cancel_order(self, order: StoredOrder, now_ms: int | None = None) -> StoredOrder:
+        """``order`` was canceled: -> CANCELED (its unfilled remainder is gone)."""
         self._move(order, OrderState.CANCELED, now_ms)
         return order
 
-    def apply_fill(self, client_order_id: str, qty: Decimal, *, now_ms: int | None = None) -> StoredOrder:
-        """Add a fill increment; the order becomes FILLED exactly when filled qty equals its qty."""
-        return self.fill_order(self.require(client_order_id), qty, now_ms)
-
     def fill_order(self, order: StoredOrder, qty: Decimal, now_ms: int | None = None) -> StoredOrder:
-        """:meth:`apply_fill` for a caller that already holds the order (the execution loop)."""
+        """Add a fill increment; the order becomes FILLED exactly when filled qty equals its qty.
+
+        A fill of a CANCELED order that was open on the venue (the fill raced the cancel) counts too: the
+        order stays CANCELED, its filled quantity and the position grow.
+        """
         client_order_id = order.client_order_id
         if qty <= 0:
             raise OrderStoreError(f"{client_order_id}: fill quantity must be positive, got {qty}")
         filled = order.filled_qty + qty
         if filled > order.qty:
             raise OrderStoreError(f"{client_order_id}: overfill ({filled} > {order.qty})")
-        new = OrderState.FILLED if filled == order.qty else OrderState.PARTIALLY_FILLED
-        self._move(order, new, now_ms)
+        if order.state is OrderState.CANCELED and order.order_id is not None:  # was live on the venue
+            if now_ms is not None:
+                order.updated_ms = now_ms
+        else:
+            self._move(order, OrderState.FILLED if filled == order.qty else OrderState.PARTIALLY_FILLED, now_ms)
         order.filled_qty = filled
         sym = order.symbol
         self._positions[sym] = self._positions.get(sym, _ZERO) + (qty if order.side is Side.BUY else -qty)
         return order
 
-    def transition(self, client_order_id: str, new_state: OrderState, *, now_ms: int | None = None) -> StoredOrder:
+    def move(self, order: StoredOrder, new_state: OrderState, now_ms: int | None = None) -> StoredOrder:
         """Generic state change (validated against :data:`LEGAL_TRANSITIONS`).
 
-        Fill states are reached only through :meth:`apply_fill`, so that state, filled quantity and
+        Fill states are reached only through :meth:`fill_order`, so that state, filled quantity and
         positions can never disagree.
         """
-        order = self.require(client_order_id)
         new = OrderState(new_state)
         if new in _FILL_STATES:
             how = "happens only through apply_fill()" if new in LEGAL_TRANSITIONS[order.state] else "is not allowed"
-            raise IllegalTransition(f"{client_order_id}: {order.state.value} -> {new.value} {how}")
+            raise IllegalTransition(f"{order.client_order_id}: {order.state.value} -> {new.value} {how}")
         self._move(order, new, now_ms)
         return order
 
@@ -271,5 +270,3 @@ class InMemoryOrderStore:
             "retained_terminal": len(self._done),
             "retain_terminal_limit": self._retain,
         }
-
-    to_dict = export

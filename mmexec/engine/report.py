@@ -1,19 +1,38 @@
-"""Assembly of the run report's core sections (execution, orders, positions, risk, runtime).
-
-Values stay exact (``Decimal``) here; :mod:`mmexec.canonical` turns them into JSON numbers at the edge.
+"""The core sections of a run report (execution, orders, positions, risk, runtime), built from the loop's
+public state. Values stay exact (``Decimal``); :mod:`mmexec.canonical` turns them into JSON numbers at the edge.
+``runtime.utc`` is whatever was injected (the params' ``utc``, else the loop's ``utc`` source, else null): the
+engine never reads the wall clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmexec._version import __version__
 
 if TYPE_CHECKING:
-    from mmexec.engine.loop import ExecutionLoop, ExecutionParams
+    from mmexec.engine.clock import VirtualClock
+    from mmexec.engine.order_store import InMemoryOrderStore
+    from mmexec.engine.params import ExecutionParams
+    from mmexec.engine.risk import RuntimeRiskMonitor
+
+
+class LoopState(Protocol):
+    """What the report reads from an execution loop (its public state)."""
+
+    stats: LoopStats
+    risk_monitor: RuntimeRiskMonitor
+    order_store: InMemoryOrderStore
+    clock: VirtualClock
+    run_started_ms: int
+    freezes_at_start: int
+    quotes_at_start: int
+    utc: Callable[[], str | None] | None
+
+    def last_mids(self, symbols: list[str] | None = None) -> dict[str, Decimal | None]: ...
 
 
 @dataclass(slots=True)
@@ -31,13 +50,10 @@ class LoopStats:
     partial_fills: int = 0
     cancel_failures: int = 0
     unknown_fills: int = 0
+    late_fills: int = 0  # fills of orders canceled meanwhile (counted in ``fills`` too)
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _freeze_entry(event: dict[str, Any], started_ms: int) -> dict[str, Any]:
@@ -47,27 +63,24 @@ def _freeze_entry(event: dict[str, Any], started_ms: int) -> dict[str, Any]:
     return event
 
 
-def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str, Any]:
+def build_core_report(loop: LoopState, params: ExecutionParams) -> dict[str, Any]:
     stats = loop.stats
     risk = loop.risk_monitor
     positions = risk.get_positions()
     by_symbol: dict[str, Decimal] = {}
     net_usd: dict[str, Decimal] = {}
-    last_mid: dict[str, Decimal] = {}
+    last_mid = loop.last_mids(list(params.symbols))  # null for a symbol not quoted yet
     for symbol in params.symbols:
         qty = positions.get(symbol, Decimal(0))
-        book = loop._books.get(symbol)
-        mid = book.last_mid if book is not None else None
+        mid = last_mid[symbol]
         by_symbol[symbol] = qty
-        if mid is not None:
-            last_mid[symbol] = mid
         net_usd[symbol] = qty * mid if mid is not None else Decimal(0)
     open_orders = loop.order_store.get_open_orders()
     return {
         "execution": {
             "iterations": params.iterations,
             "symbols": list(params.symbols),
-            "quotes": stats.quotes,
+            "quotes": stats.quotes - loop.quotes_at_start,
             "virtual_ms": loop.clock.now_ms() - loop.run_started_ms,
         },
         "orders": {
@@ -87,7 +100,7 @@ def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str,
             "last_mid": last_mid,
         },
         "risk": {
-            "frozen": risk.is_frozen(),
+            "frozen": risk.frozen,
             "freeze_events": risk.freezes_total - loop.freezes_at_start,  # in this run; the log keeps 100
             "last_freeze_reason": risk.last_freeze_reason,
             "last_freeze_symbol": risk.last_freeze_symbol,
@@ -97,7 +110,7 @@ def build_core_report(loop: ExecutionLoop, params: ExecutionParams) -> dict[str,
             "freeze_log": [_freeze_entry(event.to_dict(), loop.run_started_ms) for event in risk.freeze_log],
         },
         "runtime": {
-            "utc": params.utc or utc_now_iso(),
+            "utc": params.utc or (loop.utc() if loop.utc is not None else None),
             "mmexec_version": __version__,
         },
     }

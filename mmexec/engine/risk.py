@@ -7,9 +7,10 @@ same side plus this order, all filling at their prices, stays within ``max_inven
     SELL:  |pos * price - open_sell_notional - qty * price| <= max_inv
 
 and the sum over all symbols of each symbol's worst case (this symbol with the new order; every other symbol
-at the larger of its all-buys-fill and all-sells-fill exposure, valued at the last price seen for it) stays
-within ``max_total_notional_usd``. Open exposure is reserved with :meth:`on_order_open` and released with
-:meth:`on_order_release` (fills, cancels).
+at the larger of its all-buys-fill and all-sells-fill exposure, valued at its latest mid -- :attr:`latest_mids`,
+or the last fill price before any mid) stays
+within ``max_total_notional_usd``. Open exposure is reserved and released with :meth:`reserve`
+(fills release it through :meth:`on_execution`).
 
 Freeze: an edge below ``edge_freeze_threshold_bps`` freezes trading (the execution loop then cancels every
 open order). The freeze is latched: it lifts only through :meth:`unfreeze` (the loop does that after
@@ -29,7 +30,6 @@ FREEZE_REASON_EDGE = "Edge below threshold"
 FREEZE_REASON_INVALID_EDGE = "Edge signal is not a number"
 _ZERO = Decimal(0)
 _FREEZE_LOG_LIMIT = 100
-_EDGE_QUANTUM = Decimal("0.0001")  # freeze events record the edge to 1/10,000 bps
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +51,32 @@ class FreezeEvent:
 
 
 class _Exposure:
-    __slots__ = ("mark", "open_buy", "open_sell", "pos", "worst")
+    __slots__ = ("mark", "mark_key", "open_buy", "open_sell", "pos", "worst")
 
     def __init__(self) -> None:
         self.pos = _ZERO
         self.mark = _ZERO
+        self.mark_key = -1  # bid + ask ticks of the mid the mark was last set from (-1: set from a fill)
         self.open_buy = _ZERO
         self.open_sell = _ZERO
         self.worst = _ZERO  # max(|pos*mark + open_buy|, |pos*mark - open_sell|), kept by RuntimeRiskMonitor._update
 
 
 _NO_EXPOSURE = _Exposure()
+
+
+def exact_edge(value: Decimal | float | int, threshold: Decimal) -> Decimal | None:
+    """The edge a freeze decision compared, as a decimal that never contradicts it.
+
+    A float edge is written as its shortest round-tripping decimal (``repr``) unless that would reach the
+    threshold the float was below; then as its exact binary value.
+    """
+    edge = to_decimal(value)
+    if not edge.is_finite():
+        return None
+    if isinstance(value, float) and edge >= threshold:
+        return Decimal(value)
+    return edge
 
 
 def edge_at_or_above(edge: Decimal | float | int, threshold: Decimal) -> bool:
@@ -103,6 +118,9 @@ class RuntimeRiskMonitor:
         self.freeze_log: deque[FreezeEvent] = deque(maxlen=_FREEZE_LOG_LIMIT)
         # latest edge per symbol (the execution loop writes it directly on its hot path)
         self.latest_edges: dict[str, Decimal | float | int] = {}
+        # latest mid per symbol as bid + ask ticks (written by the loop each step; see set_grid, _refresh_marks)
+        self.latest_mids: dict[str, int] = {}
+        self._half_ticks: dict[str, Decimal] = {}
 
     # ---------------------------------------------------------------- helpers
     def _exposure(self, symbol: str) -> _Exposure:
@@ -118,30 +136,62 @@ class RuntimeRiskMonitor:
         x.worst = worst
         self.version += 1
 
-    # ---------------------------------------------------------------- pre-trade
-    def check_before_order(self, symbol: str, side: Side | str, qty: Number, price: Number) -> bool:
-        """True if the order fits both limits in the worst case; a False answer counts as a block."""
-        reason = self.evaluate(symbol, Side(side), to_decimal(qty), to_decimal(price))
-        if reason is None:
-            return True
-        self.count_block(reason)
-        return False
+    def set_grid(self, symbol: str, tick: Decimal) -> None:
+        """Register a symbol's tick size, so :attr:`latest_mids` (in ticks) can value it."""
+        self._half_ticks[symbol] = tick / 2
 
+    def mark_ticks(self, symbol: str, bid_plus_ask_ticks: int, tick: Decimal) -> None:
+        """Revalue a symbol at the mid ``(bid + ask) / 2`` ticks (the loop writes :attr:`latest_mids` instead)."""
+        self.set_grid(symbol, tick)
+        self.latest_mids[symbol] = bid_plus_ask_ticks
+        self._refresh_marks()
+
+    def _refresh_marks(self) -> None:
+        """Value every symbol with a position at its latest mid (lazily: only before a decision or a query).
+
+        Once a symbol has a mid, fills no longer change its mark (before: the last fill price). A flat symbol's
+        worst case does not depend on its mark. A new mark changes no quoting decision by itself, so
+        :attr:`version` stays (a moved touch is requoted anyway).
+        """
+        exposures = self._x
+        half_ticks = self._half_ticks
+        for symbol, key in self.latest_mids.items():
+            x = exposures.get(symbol)
+            if x is None or x.mark_key == key:
+                continue
+            x.mark_key = key
+            x.mark = mark = key * half_ticks[symbol]
+            if x.pos:
+                pos_usd = x.pos * mark
+                worst = max(abs(pos_usd + x.open_buy), abs(pos_usd - x.open_sell))
+                self._total_worst += worst - x.worst
+                x.worst = worst
+
+    # ---------------------------------------------------------------- pre-trade
     def evaluate(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> str | None:
         """The limit an order would break (``None`` if it fits). Pure: changes no state, counts nothing.
+
+        An order that brings its side's worst case closer to zero (a sell against a long, a buy against a
+        short) reduces exposure and is never blocked by a limit, only by a freeze.
 
         The answer depends only on (:attr:`version`, symbol, side, qty, price), so callers may cache it.
         """
         if self._frozen:
             return "frozen"
+        if self.latest_mids:
+            self._refresh_marks()
         x = self._x.get(symbol) or _NO_EXPOSURE
         pos_usd = x.pos * price
         if side is Side.BUY:
-            worst = abs(pos_usd + x.open_buy + qty * price)
+            before = pos_usd + x.open_buy
+            worst = abs(before + qty * price)
             other_side = abs(pos_usd - x.open_sell)
         else:
-            worst = abs(pos_usd - x.open_sell - qty * price)
+            before = pos_usd - x.open_sell
+            worst = abs(before - qty * price)
             other_side = abs(pos_usd + x.open_buy)
+        if worst <= abs(before):
+            return None  # it reduces its side's worst case (e.g. unwinds a position past the limit): never blocked
         if worst > self.max_inventory_usd_per_symbol:
             return "max_inventory_usd_per_symbol"
         if self._total_worst - x.worst + max(worst, other_side) > self.max_total_notional_usd:
@@ -153,14 +203,6 @@ class RuntimeRiskMonitor:
         self.blocks_total += 1
         self.last_block_reason = reason
 
-    def on_order_open(self, symbol: str, side: Side | str, qty: Number, price: Number) -> None:
-        """Reserve an accepted order's notional as open exposure."""
-        self.reserve(symbol, Side(side), to_decimal(qty) * to_decimal(price))
-
-    def on_order_release(self, symbol: str, side: Side | str, qty: Number, price: Number) -> None:
-        """Release open exposure (the order filled or was canceled for ``qty`` at its limit ``price``)."""
-        self.reserve(symbol, Side(side), -(to_decimal(qty) * to_decimal(price)))
-
     def reserve(self, symbol: str, side: Side, notional: Decimal) -> None:
         """Add (or, negative, release) open notional on one side of a symbol."""
         x = self._exposure(symbol)
@@ -171,10 +213,6 @@ class RuntimeRiskMonitor:
         self._update(x)
 
     # ---------------------------------------------------------------- post-trade
-    def on_fill(self, symbol: str, side: Side | str, qty: Number, price: Number) -> None:
-        """Apply an execution to the position (exact sum of fills) and mark the symbol at ``price``."""
-        self.apply_fill(symbol, Side(side), to_decimal(qty), to_decimal(price))
-
     def on_execution(self, symbol: str, side: Side, qty: Decimal, price: Decimal, order_price: Decimal) -> None:
         """A fill of an open order: release its reserved notional (at ``order_price``) and apply the fill."""
         x = self._exposure(symbol)
@@ -184,20 +222,23 @@ class RuntimeRiskMonitor:
         else:
             x.open_sell -= qty * order_price
             x.pos -= qty
-        x.mark = price
+        if x.mark_key < 0:  # no mid seen yet: value at the fill price
+            x.mark = price
         self._update(x)
 
     def apply_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
-        """:meth:`on_fill` for callers that already hold a ``Side`` and ``Decimal`` values."""
+        """Apply an execution that reserved nothing (or whose reservation is gone) and mark at ``price``."""
         x = self._exposure(symbol)
         x.pos += qty if side is Side.BUY else -qty
-        x.mark = price
+        if x.mark_key < 0:  # no mid seen yet: value at the fill price
+            x.mark = price
         self._update(x)
 
     def on_mark(self, symbol: str, price: Number) -> None:
         """Revalue a symbol at a new reference price (e.g. the last mid)."""
         x = self._exposure(symbol)
         x.mark = to_decimal(price)
+        x.mark_key = -1
         self._update(x)
 
     # ---------------------------------------------------------------- freeze
@@ -214,8 +255,7 @@ class RuntimeRiskMonitor:
         self.latest_edges[symbol] = value
         if self._frozen or value >= self.edge_freeze_threshold_bps:
             return False
-        edge = to_decimal(value)
-        self.freeze(FREEZE_REASON_EDGE, symbol, edge=edge.quantize(_EDGE_QUANTUM) if edge.is_finite() else None,
+        self.freeze(FREEZE_REASON_EDGE, symbol, edge=exact_edge(value, self.edge_freeze_threshold_bps),
                     timestamp_ms=timestamp_ms)
         return True
 
@@ -236,7 +276,9 @@ class RuntimeRiskMonitor:
         self.unfreezes_total += 1
         return True
 
-    def is_frozen(self) -> bool:
+    @property
+    def frozen(self) -> bool:
+        """True while trading is frozen (read-only; see :meth:`freeze` / :meth:`unfreeze`)."""
         return self._frozen
 
     def edges_recovered(self) -> bool:
@@ -247,9 +289,15 @@ class RuntimeRiskMonitor:
     def get_positions(self) -> dict[str, Decimal]:
         return {s: x.pos for s, x in self._x.items()}
 
+    def position(self, symbol: str) -> Decimal:
+        """Signed base position of ``symbol`` (zero when never traded)."""
+        x = self._x.get(symbol)
+        return x.pos if x is not None else _ZERO
+
     def open_exposure(self, symbol: str) -> tuple[Decimal, Decimal]:
         x = self._exposure(symbol)
         return x.open_buy, x.open_sell
 
     def worst_case_total(self) -> Decimal:
+        self._refresh_marks()
         return self._total_worst

@@ -14,9 +14,11 @@ Filled and canceled orders are forgotten at once, so memory stays flat however l
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 
+from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import (
     FillEvent,
@@ -27,10 +29,9 @@ from mmexec.engine.models import (
     Position,
     Side,
 )
-from mmexec.exchanges.base import ExecutionTotals
+from mmexec.engine.ports import ExecutionTotals
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, plan_fills
-from mmexec.pnl import PnlTracker
 
 _ZERO = Decimal(0)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
@@ -81,6 +82,7 @@ class FakeExchangeClient:
         self._orders: dict[str, _RestingOrder] = {}
         self._active_coids: set[str] = set()
         self._fills = FillScheduler()
+        self._released: deque[FillEvent] = deque()  # executed (e.g. before a cancel), not yet streamed
         self._order_seq = 0
         self._fill_seq = 0
         self._executions: dict[str, ExecutionTotals] = {}
@@ -112,16 +114,17 @@ class FakeExchangeClient:
                 self._fills.schedule(due, order_id, qty)
         return tuple.__new__(PlaceOrderResponse, (True, coid, order_id, _OPEN, "", None))
 
-    def place_limit_order(self, req: PlaceOrderRequest) -> PlaceOrderResponse:
-        """Alias of :meth:`place_limit` (the seed's examples use both names)."""
-        return self.place_limit(req)
-
     def _reject(self, coid: str, message: str) -> PlaceOrderResponse:
         self.rejected_total += 1
         return PlaceOrderResponse(False, coid, None, OrderState.REJECTED, message)
 
     def cancel(self, order_id: str) -> bool:
-        """Cancel a resting order; False if it is unknown, filled or already canceled."""
+        """Cancel a resting order; False if it is unknown, filled or already canceled.
+
+        Like a real venue, fills whose time has come execute first (they are streamed later, so a fill can
+        reach the caller after its cancel); only the remainder is canceled.
+        """
+        self._settle()
         order = self._orders.pop(order_id, None)
         if order is None:
             return False
@@ -131,8 +134,22 @@ class FakeExchangeClient:
         return True
 
     # ---------------------------------------------------------------- fills
+    def _settle(self) -> None:
+        """Execute every fill due by now (in time order) into the stream's backlog."""
+        now = self.clock.now_ms()
+        due = self._fills.next_due_ms()
+        if due is None or due > now:
+            return
+        for due_ms, order_id, qty in self._fills.pop_due(now):
+            order = self._orders.get(order_id)
+            if order is not None:
+                self._released.append(self._execute(order, qty, due_ms))
+
     def stream_fills(self) -> Iterator[FillEvent]:
         """Yield every fill due at or before the clock's current time, in time order."""
+        released = self._released
+        while released:
+            yield released.popleft()
         for due, order_id, qty in self._fills.pop_due(self.clock.now_ms()):
             order = self._orders.get(order_id)
             if order is None:  # canceled before its fill came due
@@ -174,8 +191,10 @@ class FakeExchangeClient:
         return dict(self._executions)
 
     def next_fill_ms(self) -> int | None:
-        """Virtual time of the earliest scheduled fill (``None`` if none is scheduled)."""
+        """Virtual time of the earliest fill not yet streamed (``None`` if there is none)."""
+        if self._released:
+            return self._released[0].timestamp_ms
         return self._fills.next_due_ms()
 
     def pending_fill_count(self) -> int:
-        return self._fills.pending()
+        return self._fills.pending() + len(self._released)

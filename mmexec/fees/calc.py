@@ -4,7 +4,7 @@ For a fill of notional ``qty * price``: a maker fill pays ``notional * maker_bps
 ``notional * maker_rebate_bps / 10000``; a taker fill pays ``notional * taker_bps / 10000`` and earns nothing.
 ``net_cost = maker_fees + taker_fees - maker_rebates`` (negative when rebates exceed fees).
 
-Every operation runs in :data:`FEE_CONTEXT`: 160 significant digits with ``Inexact`` trapped, so a result
+Every operation runs in :data:`mmexec.money.MONEY_CONTEXT`: 160 significant digits with ``Inexact`` trapped, so a result
 is either exact or an error -- never silently rounded. The bounds on fills (:mod:`mmexec.fees.fills_io`) and
 on schedules (:mod:`mmexec.fees.schedule`) keep every realistic run far inside that precision.
 """
@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
+from decimal import Decimal
 from enum import StrEnum
+from functools import reduce
 from typing import Any
 
 from mmexec.engine.models import FillEvent
 from mmexec.fees.schedule import FeeSchedule
+from mmexec.money import MONEY_CONTEXT
 
-FEE_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+FEE_CONTEXT = MONEY_CONTEXT  # the one money context, under the name fee code reads best with
 _BPS_PER_UNIT = Decimal(10_000)
 _ZERO = Decimal(0)
 
@@ -251,9 +253,20 @@ def calc_fees_and_rebates(
     ``fills`` may be any iterable (a generator over a file streams); ``tier`` and ``setup`` are only
     recorded in the report (see :class:`FeeReport`).
     """
-    from mmexec.fees.ledger import FeeLedger
-
-    ledger = FeeLedger(fee_schedule, profile_map, tier=tier, setup=setup)
+    running: dict[str, RunningTotals] = {}
     for fill in fills:
-        ledger.on_fill(fill)
-    return ledger.report()
+        totals = running.get(fill.symbol)
+        if totals is None:
+            schedule, source = match_schedule(fill.symbol, fee_schedule, profile_map)
+            totals = running[fill.symbol] = RunningTotals(schedule, source)
+        totals.record(fill)
+    return report_of(running, tier=tier, setup=setup)
+
+
+def report_of(running: Mapping[str, RunningTotals], *, tier: str | None = None,
+              setup: Mapping[str, Any] | None = None) -> FeeReport:
+    """The :class:`FeeReport` of per-symbol running totals (symbols in sorted order)."""
+    by_symbol = {sym: SymbolFees(sym, totals.schedule, totals.source, totals.freeze())
+                 for sym, totals in sorted(running.items())}
+    total = reduce(lambda acc, item: acc + item.totals, by_symbol.values(), FeeTotals())
+    return FeeReport(by_symbol=by_symbol, total=total, tier=tier, setup=setup)

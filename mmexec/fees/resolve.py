@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 
 from mmexec.engine.models import Number
 from mmexec.errors import ConfigError
-from mmexec.fees.ledger import FeeLedger
 from mmexec.fees.profiles import VIP0_PROFILE, WILDCARD, build_profile_map, load_profiles
 from mmexec.fees.schedule import FeeSchedule, FeeScheduleError, parse_bps
 
@@ -52,10 +51,6 @@ class FeeConfig(NamedTuple):
     def tier(self) -> str | None:
         tier = self.description.get("tier")
         return tier if isinstance(tier, str) else None
-
-    def ledger(self) -> FeeLedger:
-        """A fresh :class:`FeeLedger` pricing fills with this configuration (its section records it)."""
-        return FeeLedger(self.fee_schedule, self.profile_map, tier=self.tier, setup=self.description)
 
 
 def resolve_fee_config(

@@ -6,9 +6,8 @@
 - :mod:`~mmexec.exchanges.bybit.venue` / :mod:`~mmexec.exchanges.bybit.transport` -- the local stand-in
   for Bybit's gateway and matching;
 - :mod:`~mmexec.exchanges.bybit.api` -- :class:`BybitV5Client` (V5 requests and envelopes);
-- :mod:`~mmexec.exchanges.bybit.client` -- :class:`BybitRestClient` (the engine's ``IExchangeClient``);
-- :mod:`~mmexec.exchanges.bybit.session` -- the client of a CLI run; :mod:`~mmexec.logs` --
-  JSON-lines logs on stderr.
+- :mod:`~mmexec.exchanges.bybit.client` -- :class:`BybitRestClient` (the engine's ``Venue`` port; a run builds it
+  in :mod:`mmexec.run.builder`); :mod:`~mmexec.logs` -- JSON-lines logs on stderr.
 
 Names are resolved lazily so that importing a submodule stays cheap.
 """

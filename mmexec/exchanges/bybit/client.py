@@ -54,10 +54,6 @@ class BybitRestClient(BybitV5Client):
         order_id = str(response["result"]["orderId"])
         return PlaceOrderResponse(True, req.client_order_id, order_id, OrderState.OPEN, "", raw=response)
 
-    def place_limit_order(self, req: PlaceOrderRequest) -> PlaceOrderResponse:
-        """Alias of :meth:`place_limit` (the seed's name)."""
-        return self.place_limit(req)
-
     def cancel(self, order_id: str) -> bool:
         """Cancel an active order placed by this client; False if unknown, already done, or refused."""
         symbol = self.symbol_of(order_id)

@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.models import FillEvent, OrderState, Side
 from mmexec.exchanges.bybit import envelopes as v5
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, plan_fills
-from mmexec.pnl import PnlTracker
 
 ORDER_LINK_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
 SYMBOL = re.compile(r"[A-Z0-9]{2,30}")

@@ -10,7 +10,7 @@ the open position; the average entry price is ``cost / qty``):
   opens a new one at ``price``.
 
 Unrealized PnL is ``qty * mark - cost`` at the symbol's last mid. ``net = realized + unrealized - fees +
-rebates``, exactly. Additions, subtractions and products run in :data:`PNL_CONTEXT` (160 digits, ``Inexact``
+rebates``, exactly. Additions, subtractions and products run in :data:`MONEY_CONTEXT` (160 digits, ``Inexact``
 trapped: exact or an error). The one division -- the cost removed by a *partial* close, ``cost * x / qty``,
 when the average entry price has no finite decimal expansion -- is rounded half-even to
 :data:`DIVISION_PLACES` decimal places; that rounding moves between realized and unrealized and never changes
@@ -20,12 +20,12 @@ their sum, which always equals the cash flows plus the position at the mark, exa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Any
 
 from mmexec.engine.models import FillEvent, Number, Position, to_decimal
+from mmexec.money import MONEY_CONTEXT
 
-PNL_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 # 1e-10 (of the quote currency) is far below any real tick, and keeps every PnL figure short enough (<= 16
 # significant digits for amounts under a million) to survive the JSON edge exactly, so the report's own numbers
 # satisfy net = realized + unrealized - fees + rebates, not just the Decimals behind them.
@@ -54,7 +54,7 @@ class _Book:
 
     def apply(self, signed_qty: Decimal, price: Decimal) -> Decimal:
         """Trade ``signed_qty`` (positive buys) at ``price``; returns the PnL it realizes."""
-        ctx = PNL_CONTEXT
+        ctx = MONEY_CONTEXT
         self.last_price = price
         realized = _ZERO
         if self.qty != 0 and (self.qty > 0) != (signed_qty > 0):
@@ -76,7 +76,7 @@ class _Book:
         return _ZERO if self.qty == 0 else _divide(self.cost, self.qty)
 
     def unrealized(self, mark: Decimal) -> Decimal:
-        return PNL_CONTEXT.subtract(PNL_CONTEXT.multiply(self.qty, mark), self.cost)
+        return MONEY_CONTEXT.subtract(MONEY_CONTEXT.multiply(self.qty, mark), self.cost)
 
 
 class PnlTracker:
@@ -111,7 +111,7 @@ class PnlTracker:
             return _ZERO if book is None else book.realized
         total = _ZERO
         for book in self._books.values():
-            total = PNL_CONTEXT.add(total, book.realized)
+            total = MONEY_CONTEXT.add(total, book.realized)
         return total
 
     def section(
@@ -127,7 +127,7 @@ class PnlTracker:
         with mappings every ``by_symbol`` entry also carries its ``fees``, ``rebates`` and ``net``.
         ``total.net == total.realized + total.unrealized - total.fees + total.rebates``, exactly.
         """
-        ctx = PNL_CONTEXT
+        ctx = MONEY_CONTEXT
         fee_map = fees if isinstance(fees, Mapping) else None
         rebate_map = rebates if isinstance(rebates, Mapping) else None
         if (fee_map is None) != (rebate_map is None):
@@ -173,8 +173,8 @@ class PnlTracker:
 
 
 def net_pnl(realized: Decimal, unrealized: Decimal, fees: Decimal, rebates: Decimal) -> Decimal:
-    """``realized + unrealized - fees + rebates`` in :data:`PNL_CONTEXT`."""
-    ctx = PNL_CONTEXT
+    """``realized + unrealized - fees + rebates`` in :data:`MONEY_CONTEXT`."""
+    ctx = MONEY_CONTEXT
     return ctx.add(ctx.subtract(ctx.add(realized, unrealized), fees), rebates)
 
 
@@ -182,6 +182,6 @@ def _total(value: Decimal | Mapping[str, Decimal]) -> Decimal:
     if isinstance(value, Mapping):
         total = _ZERO
         for item in value.values():
-            total = PNL_CONTEXT.add(total, to_decimal(item))
+            total = MONEY_CONTEXT.add(total, to_decimal(item))
         return total
     return to_decimal(value)

@@ -20,9 +20,10 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from mmexec.engine.order_store import InMemoryOrderStore
-from mmexec.exchanges.base import ExecutionTotals, IExchangeClient
-from mmexec.fees.calc import FEE_CONTEXT, bps_of, match_schedule
+from mmexec.engine.ports import ExecutionTotals, Venue
+from mmexec.fees.calc import bps_of, match_schedule
 from mmexec.fees.schedule import FeeSchedule
+from mmexec.money import MONEY_CONTEXT
 
 _ZERO = Decimal(0)
 DETAIL_LIMIT = 50
@@ -37,7 +38,7 @@ KINDS = (
 
 
 class FeeSource(Protocol):
-    """What reconciliation needs from a fee ledger (:class:`mmexec.fees.ledger.FeeLedger` fits)."""
+    """What reconciliation needs from a fee ledger (:class:`mmexec.accounting.ledger.FeeLedger` fits)."""
 
     def fees_by_symbol(self) -> dict[str, Decimal]: ...
 
@@ -94,7 +95,7 @@ class ReconReport:
 
 def reconcile(
     order_store: InMemoryOrderStore,
-    exchange: IExchangeClient,
+    exchange: Venue,
     *,
     fee_ledger: FeeSource | None = None,
     fee_schedule: FeeSchedule | None = None,
@@ -146,7 +147,7 @@ def _fee_discrepancies(ledger: FeeSource, totals: Mapping[str, ExecutionTotals],
     for symbol in sorted(set(local_fees) | set(totals)):
         venue = totals.get(symbol) or ExecutionTotals()
         schedule, _ = match_schedule(symbol, fee_schedule, profile_map)
-        venue_fees = FEE_CONTEXT.add(bps_of(venue.maker_notional, schedule.maker_bps),
+        venue_fees = MONEY_CONTEXT.add(bps_of(venue.maker_notional, schedule.maker_bps),
                                      bps_of(venue.taker_notional, schedule.taker_bps))
         venue_rebates = bps_of(venue.maker_notional, schedule.maker_rebate_bps)
         mine = (local_fees.get(symbol, _ZERO), local_rebates.get(symbol, _ZERO))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import reduce
 from typing import Any
 
 from mmexec.engine.models import FillEvent
-from mmexec.fees.calc import FeeReport, FeeTotals, FillFees, RunningTotals, SymbolFees, match_schedule
+from mmexec.fees.calc import FeeReport, FillFees, RunningTotals, match_schedule, report_of
+from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
 
 
@@ -53,21 +53,21 @@ class FeeLedger:
         running.record(fill)
 
     def report(self) -> FeeReport:
-        by_symbol = {
-            sym: SymbolFees(sym, running.schedule, running.source, running.freeze())
-            for sym, running in sorted(self._by_symbol.items())
-        }
-        total = reduce(lambda acc, item: acc + item.totals, by_symbol.values(), FeeTotals())
-        return FeeReport(by_symbol=by_symbol, total=total, tier=self.tier, setup=self.setup)
+        return report_of(self._by_symbol, tier=self.tier, setup=self.setup)
 
     def section(self) -> dict[str, Any]:
         """The run report's ``fees`` section (Decimals; canonical JSON turns them into numbers)."""
         return self.report().to_dict()
 
+    @classmethod
+    def for_config(cls, config: FeeConfig) -> FeeLedger:
+        """A ledger pricing fills by a resolved fee configuration; its section carries the setup."""
+        return cls(config.fee_schedule, config.profile_map, tier=config.tier, setup=config.description)
+
     def fees_by_symbol(self) -> dict[str, Decimal]:
-        """Maker plus taker fees per symbol (for :meth:`mmexec.pnl.PnlTracker.section`)."""
+        """Maker plus taker fees per symbol (for :meth:`mmexec.accounting.pnl.PnlTracker.section`)."""
         return {sym: running.freeze().fees for sym, running in self._by_symbol.items()}
 
     def rebates_by_symbol(self) -> dict[str, Decimal]:
-        """Maker rebates per symbol (for :meth:`mmexec.pnl.PnlTracker.section`)."""
+        """Maker rebates per symbol (for :meth:`mmexec.accounting.pnl.PnlTracker.section`)."""
         return {sym: running.maker_rebates for sym, running in self._by_symbol.items()}

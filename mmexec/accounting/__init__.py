@@ -1,0 +1,1 @@
+"""Accounting of a run: PnL, the fee ledger and reconciliation (one money context, mmexec.money)."""

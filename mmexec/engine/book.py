@@ -1,0 +1,36 @@
+"""The execution loop's quoting state per symbol: the resting order on each side, in ticks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from mmexec.engine.market import Instrument
+from mmexec.engine.order_store import StoredOrder
+
+
+class QuoteBook:
+    """One symbol's resting bid and ask (``None`` when the side is empty) and the last touch seen."""
+
+    __slots__ = ("ask", "ask_blocked_at", "ask_ticks", "bid", "bid_blocked_at", "bid_ticks", "inst",
+                 "last_ask_ticks", "last_bid_ticks", "requote_ticks", "symbol")
+
+    def __init__(self, inst: Instrument, requote_ticks: int) -> None:
+        self.inst = inst
+        self.symbol = inst.symbol
+        self.requote_ticks = requote_ticks
+        self.bid: StoredOrder | None = None
+        self.ask: StoredOrder | None = None
+        self.bid_ticks = 0
+        self.ask_ticks = 0
+        self.last_bid_ticks = 0
+        self.last_ask_ticks = 0
+        # risk version at which an empty side was last blocked (-1: not blocked, retry at once)
+        self.bid_blocked_at = -1
+        self.ask_blocked_at = -1
+
+    @property
+    def last_mid(self) -> Decimal | None:
+        """Mid of the last quote seen (None before the first quote)."""
+        if not self.last_bid_ticks and not self.last_ask_ticks:
+            return None
+        return (self.last_bid_ticks + self.last_ask_ticks) * self.inst.tick_size / 2

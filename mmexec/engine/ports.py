@@ -1,0 +1,163 @@
+"""The ports the engine drives: adapters implement them, the engine never imports an adapter.
+
+- :class:`Venue` (alias ``IExchangeClient``): where orders go and fills come from (the fake exchange, the Bybit
+  dry-run client, a queue venue over recorded data, ...). Optional extensions are duck-typed: ``next_fill_ms()``
+  (earliest scheduled fill, to skip idle polls), ``execution_totals()`` (for reconciliation),
+  ``report_section()`` (a venue section of the run report).
+- :class:`MarketSource`: the instruments a run trades (tick and lot grid, quote size); a stepped source
+  (:class:`SteppedMarket`, e.g. the synthetic walk) also yields ``(bid_ticks, ask_ticks, edge_bps)`` per step.
+  Event-driven sources (recorded captures, live feeds) call :meth:`ExecutionLoop.quote` themselves.
+- :data:`FillListener`: called with every fill the loop applies (fee ledger, PnL, fills file, markouts, ...).
+- :class:`JournalHook`: observes every order event and fill, and each step (a checkpoint opportunity).
+- :data:`StepHook`: called after each step with the virtual time (e.g. a timeline sampler).
+- :data:`RiskListener`: told about freezes and unfreezes (:class:`RiskNotice`); the CLI prints its notice
+  from it, the engine prints nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderRequest, PlaceOrderResponse, Position, Side
+
+if TYPE_CHECKING:
+    from mmexec.engine.market import Instrument
+
+
+@runtime_checkable
+class Venue(Protocol):
+    """What the execution loop needs from a venue.
+
+    ``stream_fills`` yields the fills whose (virtual) time has come and returns when there are none left;
+    call it again later for more.
+    """
+
+    def place_limit(self, req: PlaceOrderRequest) -> PlaceOrderResponse: ...
+
+    def cancel(self, order_id: str) -> bool: ...
+
+    def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]: ...
+
+    def get_positions(self) -> list[Position]: ...
+
+    def stream_fills(self) -> Iterator[FillEvent]: ...
+
+
+IExchangeClient = Venue  # the README's name for the venue port
+
+
+class MarketSource(Protocol):
+    """Where a run's instruments (and, for a stepped source, its quotes) come from."""
+
+    @property
+    def instruments(self) -> Mapping[str, Instrument]: ...
+
+
+class SteppedMarket(MarketSource, Protocol):
+    """A market source the loop steps itself (the synthetic walk)."""
+
+    def walk(self, symbol: str) -> Callable[[], tuple[int, int, float]]: ...
+
+
+FillListener = Callable[[FillEvent], object]  # return values are ignored
+StepHook = Callable[[int], object]  # called with the virtual time (ms) after each step
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """One change of a local order: ``kind`` is ``open`` (accepted by the venue), ``rejected`` or ``canceled``.
+
+    Fills arrive separately (:meth:`JournalHook.on_fill`).
+    """
+
+    kind: str
+    client_order_id: str
+    order_id: str | None
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    state: OrderState
+    timestamp_ms: int
+    message: str = ""
+
+
+class JournalHook(Protocol):
+    """Observes every order event and fill the loop handles, and each step (a checkpoint opportunity)."""
+
+    def on_order_event(self, event: OrderEvent) -> object: ...
+
+    def on_fill(self, fill: FillEvent) -> object: ...
+
+    def on_step(self, now_ms: int) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RiskNotice:
+    """A freeze (``frozen=True``) or unfreeze of trading, with the decision's exact inputs.
+
+    ``edge_bps`` is the exact edge that was compared (``None`` for a signal that is not a number);
+    ``at_ms`` is run-relative virtual time.
+    """
+
+    frozen: bool
+    symbol: str | None
+    reason: str
+    edge_bps: Decimal | None
+    threshold_bps: Decimal
+    at_ms: int
+    unfreeze_after_ms: int | None
+
+
+RiskListener = Callable[[RiskNotice], object]
+
+
+class ExecutionTotals:
+    """What a venue executed for one symbol, as sums (memory stays flat however many fills).
+
+    Optional venue extension ``execution_totals() -> dict[str, ExecutionTotals]``, used by reconciliation.
+    """
+
+    __slots__ = ("bought", "fills", "maker_notional", "sold", "taker_notional")
+
+    def __init__(self) -> None:
+        self.fills = 0
+        self.bought = Decimal(0)
+        self.sold = Decimal(0)
+        self.maker_notional = Decimal(0)
+        self.taker_notional = Decimal(0)
+
+    def add(self, is_buy: bool, qty: Decimal, price: Decimal, is_maker: bool) -> None:
+        self.fills += 1
+        if is_buy:
+            self.bought += qty
+        else:
+            self.sold += qty
+        if is_maker:
+            self.maker_notional += qty * price
+        else:
+            self.taker_notional += qty * price
+
+    @property
+    def net_qty(self) -> Decimal:
+        return self.bought - self.sold
+
+
+__all__ = [
+    "ExecutionTotals",
+    "FillListener",
+    "IExchangeClient",
+    "JournalHook",
+    "MarketSource",
+    "OrderEvent",
+    "ProgressCallback",
+    "RiskListener",
+    "RiskNotice",
+    "StepHook",
+    "SteppedMarket",
+    "Venue",
+]

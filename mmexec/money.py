@@ -1,0 +1,87 @@
+"""The one decimal context for money (fees, PnL, reconciliation) and the fixed-point value types.
+
+:data:`MONEY_CONTEXT` has 160 significant digits and traps ``Inexact``: every sum, difference and product of
+money is exact or an error, never silently rounded.
+
+Prices and quantities on an instrument's grid are integers -- ticks and lots -- the way nautilus_trader's
+``Price`` / ``Quantity`` keep a raw integer with a precision. :class:`Price` and :class:`Quantity` carry such a raw
+integer and its decimal precision (``Price(5000012, 1)`` is 500001.2); ``Decimal`` appears only where values enter
+(:meth:`Price.parse`, :meth:`Price.of`) and leave (:meth:`Price.as_decimal`). :func:`to_ticks` /
+:func:`from_ticks` convert a decimal to and from a count of any tick size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
+from typing import Self
+
+MONEY_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+MAX_PRECISION = 18
+
+
+def to_ticks(value: Decimal, tick: Decimal, *, passive_up: bool = False) -> int:
+    """``value`` in whole ``tick`` units; off-grid values round down (``passive_up``: up)."""
+    return int((value / tick).to_integral_value(rounding=ROUND_CEILING if passive_up else ROUND_FLOOR))
+
+
+def from_ticks(ticks: int, tick: Decimal) -> Decimal:
+    """The exact decimal of ``ticks`` units of ``tick``."""
+    return ticks * tick
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _Fixed:
+    """A decimal value as ``raw * 10**-precision`` (compare only values of the same precision)."""
+
+    raw: int
+    precision: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.precision <= MAX_PRECISION:
+            raise ValueError(f"precision must be within [0, {MAX_PRECISION}], got {self.precision}")
+
+    @classmethod
+    def of(cls, value: Decimal | int | str, precision: int) -> Self:
+        """The exact value at ``precision`` decimal places; a value off that grid is a ``ValueError``."""
+        dec = Decimal(value) if not isinstance(value, Decimal) else value
+        if not dec.is_finite():
+            raise ValueError(f"{cls.__name__} must be finite, got {value}")
+        scaled = dec.scaleb(precision)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {precision} decimal places")
+        return cls(int(scaled), precision)
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """From decimal text, at the precision the text is written with (``"0.010"`` has precision 3)."""
+        dec = Decimal(text)
+        exponent = dec.as_tuple().exponent
+        precision = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        return cls.of(dec, precision)
+
+    def as_decimal(self) -> Decimal:
+        return Decimal(self.raw).scaleb(-self.precision)
+
+    def __str__(self) -> str:
+        return str(self.as_decimal())
+
+
+class Price(_Fixed):
+    """A price as an integer count of ``10**-precision`` (may be negative, e.g. a spread)."""
+
+    __slots__ = ()
+
+
+class Quantity(_Fixed):
+    """A non-negative quantity as an integer count of ``10**-precision``."""
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.raw < 0:
+            raise ValueError(f"a quantity cannot be negative, got {self}")
+
+
+__all__ = ["MAX_PRECISION", "MONEY_CONTEXT", "Price", "Quantity", "from_ticks", "to_ticks"]

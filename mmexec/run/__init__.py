@@ -1,0 +1,1 @@
+"""The run layer: a RunSpec, its wiring (builder) and its typed result; drivers plug in here."""
