@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "secrets": ("mmexec.cli.secrets", "app", "Save, show, list and delete exchange API credentials."),
     "report": ("mmexec.cli.report", "app", "Diff two run reports (exit 1 when they differ) or show one."),
     "config": ("mmexec.cli.config_cmd", "app", "Show the effective configuration and value origins."),
+    "sweep": ("mmexec.cli.sweep", "app", "Parameter sweep: grid x seeds x data files, local or on Dask."),
 }
 
 
