@@ -34,7 +34,8 @@ def plan_sweep_id(plan: SweepPlan, utc: str) -> str:
 
 def tasks_of(plan: SweepPlan, utc: str, *, keep_reports: bool, skip: set[str]) -> list[RunTask]:
     ident = plan_sweep_id(plan, utc)
-    return [RunTask(p.key, p.params, p.settings, utc, ident, keep_reports) for p in plan.points if p.key not in skip]
+    return [RunTask(p.key, p.combination, p.params, p.settings, utc, ident, keep_reports)
+            for p in plan.points if p.key not in skip]
 
 
 def run_sweep(plan: SweepPlan, executor: Executor, out: Path, *, utc: str, resume: bool = False,

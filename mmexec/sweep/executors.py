@@ -150,7 +150,7 @@ class DaskExecutor:
         assert self._client is not None, "connect() first"
         self._futures = self._client.map(execute, list(tasks), pure=False)
         by_key = {future.key: task for future, task in zip(self._futures, tasks, strict=True)}
-        for future in as_completed(self._futures):  # type: ignore[no-untyped-call]
+        for future in as_completed(self._futures, loop=self._client.loop):  # type: ignore[no-untyped-call]
             task = by_key[future.key]
             if future.status == "finished":
                 yield future.result()

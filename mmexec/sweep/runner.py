@@ -95,6 +95,7 @@ class RunTask:
     """What a worker needs: the run's key and varying parameters, its full settings, the sweep's time stamp."""
 
     key: str
+    combination: str
     params: Mapping[str, Any]
     settings: Mapping[str, Any]
     utc: str
@@ -114,8 +115,8 @@ def result_line(task: RunTask, *, metrics: Mapping[str, Any] | None, sha256: str
     from mmexec.canonical import dumps
 
     return dumps({
-        "run": task.key, "params": dict(task.params), "metrics": metrics, "report_sha256": sha256,
-        "error": error, "sweep": task.sweep_id, "utc": task.utc,
+        "run": task.key, "combination": task.combination, "params": dict(task.params), "metrics": metrics,
+        "report_sha256": sha256, "error": error, "sweep": task.sweep_id, "utc": task.utc,
     })
 
 

@@ -64,9 +64,12 @@ class Summary:
                 "best": [c.as_dict() for c in self.combinations[:top]]}
 
 
-def combination_of(params: Mapping[str, Any]) -> str:
-    """The grid part of a run's parameters (seed and data file are what the statistics run across)."""
-    grid = {k: v for k, v in params.items() if k not in (SEED_KEY, "data")}
+def combination_of(line: Mapping[str, Any]) -> str:
+    """The grid part of a run's key (seed and data file are what the statistics run across)."""
+    combination = line.get("combination")
+    if isinstance(combination, str):
+        return combination or "(run flags)"
+    grid = {k: v for k, v in (line.get("params") or {}).items() if k not in (SEED_KEY, "data")}
     return run_key(grid) or "(run flags)"
 
 
@@ -75,7 +78,7 @@ def summarize(lines: Iterable[Mapping[str, Any]], rank_by: str) -> Summary:
     failed: dict[str, int] = {}
     runs = bad = 0
     for line in lines:
-        combo = combination_of(line.get("params") or {})
+        combo = combination_of(line)
         values.setdefault(combo, [])
         failed.setdefault(combo, 0)
         runs += 1
