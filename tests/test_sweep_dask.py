@@ -66,6 +66,8 @@ def test_a_killed_worker_loses_no_run(cluster, tmp_path: Path) -> None:  # type:
     out = tmp_path / "dask.jsonl"
     outcome = run_sweep(plan, executor, out, utc=FROZEN_UTC, on_result=kill_a_busy_worker)
     assert killed
+    errors = [line for line in out.read_text().splitlines() if '"error":null' not in line]
+    assert not errors, errors
     assert (outcome.done, outcome.failed, outcome.stored) == (12, 0, 12)
     assert out.read_bytes() == reference.read_bytes()
 

@@ -152,10 +152,11 @@ class DaskExecutor:
         by_key = {future.key: task for future, task in zip(self._futures, tasks, strict=True)}
         for future in as_completed(self._futures, loop=self._client.loop):  # type: ignore[no-untyped-call]
             task = by_key[future.key]
-            if future.status == "finished":
-                yield future.result()
-            else:  # e.g. KilledWorker: the run's workers died too often
-                yield failed_result(task, f"Dask: {describe_error(future.exception())}")
+            try:  # a result lost with its worker before we fetched it is recomputed by Dask: result() waits
+                result = future.result()
+            except Exception as exc:  # e.g. KilledWorker: the run's workers died too often
+                result = failed_result(task, f"Dask: {describe_error(exc)}")
+            yield result
             future.release()
 
     def close(self) -> None:
