@@ -176,3 +176,23 @@ def test_cli_dry_run_lists_the_runs(cli, tmp_path: Path) -> None:  # type: ignor
                              "requote_bps=2 seed=2\n")
     assert result.stderr == "sweep: 4 runs = 2 grid × 2 seeds (dry run)\n"
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_data_files_are_run_parameters_and_per_file_makes_each_its_own_run() -> None:
+    """The replay code path, on a settings model with the ``data`` key (the real one arrives with replay)."""
+    from pydantic import Field
+
+    class ReplaySettings(ShadowSettings):
+        market: str = "synthetic"
+        data: list[str] = Field(default_factory=list)
+
+    per_file = make_plan(ReplaySettings, {"market": "replay"}, [parse_grid_option("requote_bps=1,2")], None,
+                         ["b.gz", "a.gz"], True)
+    assert [p.key for p in per_file.points] == ["requote_bps=1 seed=42 data=a.gz", "requote_bps=1 seed=42 data=b.gz",
+                                                "requote_bps=2 seed=42 data=a.gz", "requote_bps=2 seed=42 data=b.gz"]
+    assert per_file.points[0].settings["data"] == ["a.gz"] and per_file.points[0].combination == "requote_bps=1"
+    assert per_file.describe() == "4 runs = 2 grid × 2 data files"
+    merged = make_plan(ReplaySettings, {"market": "replay"}, [parse_grid_option("requote_bps=1,2")], None,
+                       ["b.gz", "a.gz"], False)
+    assert [p.key for p in merged.points] == ["requote_bps=1 seed=42", "requote_bps=2 seed=42"]
+    assert merged.points[0].settings["data"] == ["b.gz", "a.gz"]
