@@ -1,0 +1,95 @@
+"""Time a 40-run synthetic sweep on 1 and 2 local workers, and the sweep's overhead per run.
+
+    .venv/bin/python benchmarks/bench_sweep.py                    # 4 requote values × 10 seeds, 5000 iterations
+    .venv/bin/python benchmarks/bench_sweep.py --iterations 1000 --repeat 3
+
+- ``bare``: the 40 runs as plain :func:`mmexec.sweep.runner.run_one` calls in this process (the runs themselves).
+- ``1 worker`` / ``2 workers``: :func:`mmexec.sweep.driver.run_sweep` end to end (result lines, metrics, report
+  hashing, streaming to disk, the final sort; for 2 workers also starting the process pool).
+- overhead per run: ``execute`` + result streaming with the run itself replaced by a stored report (direct), and
+  (1 worker - bare) / runs (end to end, noisy on a shared machine).
+Targets (issue #15): 2 workers <= 0.6 × 1 worker; overhead <= 50 ms per run.
+Best of ``--repeat`` for each figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mmexec.config.run import ShadowSettings
+from mmexec.sweep.driver import run_sweep
+from mmexec.sweep.executors import LocalExecutor
+from mmexec.sweep.grid import SweepPlan, make_plan, parse_grid_option, parse_seeds
+from mmexec.sweep.runner import run_one
+
+UTC = "2025-01-01T00:00:00Z"
+
+
+def direct_overhead(plan: SweepPlan) -> None:
+    """Everything a sweep does per run except the run: metrics, sha256, result line, streaming to disk."""
+    from mmexec.sweep import runner
+    from mmexec.sweep.driver import tasks_of
+    from mmexec.sweep.results import ResultStore
+
+    report = run_one(plan.points[0].settings, utc=UTC)
+    real = runner.run_one
+    runner.run_one = lambda *a, **k: report  # type: ignore[assignment]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = ResultStore(Path(tmp) / "r.jsonl", "bench", resume=False)
+            store.open()
+            for task in tasks_of(plan, UTC, keep_reports=False, skip=set()):
+                store.record(runner.execute(task))
+            store.finalize()
+    finally:
+        runner.run_one = real
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iterations", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    # Limits wide enough that the risk monitor never freezes quoting: every iteration quotes (a ~0.2 s run).
+    flags = {"iterations": str(args.iterations), "edge_threshold": "-1000", "max_inv": "100000000",
+             "max_total": "1000000000"}
+    plan = make_plan(ShadowSettings, flags, [parse_grid_option("requote_bps=1,2,3,4")], parse_seeds("1..10"), [],
+                     False)
+    runs = len(plan.points)
+
+    def bare() -> None:
+        for point in plan.points:
+            run_one(point.settings, utc=UTC)
+
+    def sweep(workers: int) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            outcome = run_sweep(plan, LocalExecutor(workers), Path(tmp) / "r.jsonl", utc=UTC)
+            assert outcome.stored == runs and outcome.failed == 0
+
+    def timed(fn: Callable[[], object]) -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    bare()  # warm-up: imports and the settings schema
+    t_bare = t_one = t_two = float("inf")
+    for _ in range(args.repeat):  # interleaved, so that a busy moment of the machine hits all three alike
+        t_bare = min(t_bare, timed(bare))
+        t_one = min(t_one, timed(lambda: sweep(1)))
+        t_two = min(t_two, timed(lambda: sweep(2)))
+    t_direct = min(timed(lambda: direct_overhead(plan)) for _ in range(args.repeat))
+    print(f"runs: {runs} ({args.iterations} iterations each), python {sys.version.split()[0]}")
+    print(f"bare runs        {t_bare:7.3f} s  ({t_bare / runs * 1000:.1f} ms per run)")
+    print(f"sweep, 1 worker  {t_one:7.3f} s  (overhead {(t_one - t_bare) / runs * 1000:.1f} ms per run)")
+    print(f"sweep, 2 workers {t_two:7.3f} s  ratio {t_two / t_one:.2f} (target <= 0.60)")
+    print(f"overhead per run {t_direct / runs * 1000:7.2f} ms measured directly (target <= 50)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
