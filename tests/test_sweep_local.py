@@ -155,3 +155,23 @@ def test_lower_is_better_metrics_rank_ascending(metric: str) -> None:
     summary = summarize(lines, metric)
     assert [c.combination for c in summary.combinations] == ["a=1", "a=2", "a=0"]
     assert summary.combinations[0].worst == Decimal(1)
+
+
+def test_installed_cli_two_workers_and_run_flags_that_look_like_options(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    sibling = Path(sys.executable).with_name("mmexec")
+    mmexec = str(sibling) if sibling.exists() else shutil.which("mmexec") or "mmexec"
+    args = [mmexec, "sweep", "--edge-threshold", "-1000", "--iterations", "20", "--grid", "requote_bps=1,2",
+            "--seeds", "1..2", "--out", "r.jsonl", "--json"]
+    two = subprocess.run([*args, "--workers", "2"], capture_output=True, cwd=tmp_path, timeout=120, check=False)
+    assert two.returncode == 0, two.stderr
+    assert two.stderr.decode().splitlines() == ["sweep: 4 runs = 2 grid × 2 seeds on 2 local workers",
+                                                "sweep: 4 run(s) done, 0 failed; 4 in r.jsonl"]
+    lines = [json.loads(raw) for raw in (tmp_path / "r.jsonl").read_bytes().splitlines()]
+    assert {line["utc"] for line in lines} == {FROZEN_UTC}
+    assert all(line["error"] is None for line in lines)
+    summary = json.loads(two.stdout)
+    assert (summary["runs"], summary["combinations_total"], summary["rank_by"]) == (4, 2, "net_pnl")
