@@ -175,3 +175,25 @@ def test_installed_cli_two_workers_and_run_flags_that_look_like_options(tmp_path
     assert all(line["error"] is None for line in lines)
     summary = json.loads(two.stdout)
     assert (summary["runs"], summary["combinations_total"], summary["rank_by"]) == (4, 2, "net_pnl")
+
+
+def test_a_killed_local_worker_process_loses_no_run(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    plan = _plan("requote_bps=1,2", seeds="1..4")
+    reference = tmp_path / "ref.jsonl"
+    run_sweep(plan, LocalExecutor(1), reference, utc=FROZEN_UTC)
+    executor = LocalExecutor(2)
+    killed: list[int] = []
+
+    def kill_a_worker(result: RunResult) -> None:
+        if not killed:
+            pid = sorted(executor._pool._processes)[0]
+            os.kill(pid, signal.SIGKILL)  # the pool breaks; a new pool reruns the runs not finished
+            killed.append(pid)
+
+    out = tmp_path / "r.jsonl"
+    outcome = run_sweep(plan, executor, out, utc=FROZEN_UTC, on_result=kill_a_worker)
+    assert killed and (outcome.done, outcome.failed, outcome.stored) == (8, 0, 8)
+    assert out.read_bytes() == reference.read_bytes()

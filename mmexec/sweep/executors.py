@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ from mmexec.errors import ConfigError
 from mmexec.sweep.runner import RunResult, RunTask, describe_error, execute, failed_result
 
 CONNECT_TIMEOUT_S = 3.0
+MAX_POOL_RESTARTS = 3
 WORKERS_TIMEOUT_S = 10.0
 # Heavy modules every local worker imports once, before it forks per run (forkserver preload).
 _PRELOAD = ["mmexec.sweep.runner", "mmexec.session", "mmexec.config.run", "mmexec.canonical"]
@@ -53,8 +54,18 @@ class LocalExecutor:
             for task in tasks:
                 yield execute(task)
             return
+        remaining = list(tasks)
+        for attempt in range(MAX_POOL_RESTARTS + 1):
+            remaining = yield from self._run_pool(remaining, last_attempt=attempt == MAX_POOL_RESTARTS)
+            if not remaining:
+                return
+            self.close()  # a worker process died: a new pool reruns the runs it took down with it
+
+    def _run_pool(self, tasks: list[RunTask], *, last_attempt: bool) -> Generator[RunResult, None, list[RunTask]]:
+        """Yield results as they complete; return the tasks left undone when a worker process died."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
@@ -62,11 +73,23 @@ class LocalExecutor:
                                          initializer=_ignore_sigint)
         pending = {self._pool.submit(execute, task): task for task in tasks}
         for future in as_completed(list(pending)):
-            task = pending.pop(future)
             try:
-                yield future.result()
-            except Exception as exc:  # the worker process died (BrokenProcessPool): record, go on
-                yield failed_result(task, f"worker process failed: {describe_error(exc)}")
+                result = future.result()
+            except BrokenProcessPool as exc:
+                if not last_attempt:
+                    left = []
+                    for other, task in pending.items():  # finished before the pool broke: keep those results
+                        if other.done() and not other.cancelled() and other.exception() is None:
+                            yield other.result()
+                        else:
+                            left.append(task)
+                    return left
+                result = failed_result(pending[future], f"worker process died: {describe_error(exc)}")
+            except Exception as exc:  # e.g. a task that cannot be sent to the worker
+                result = failed_result(pending[future], f"worker process failed: {describe_error(exc)}")
+            del pending[future]
+            yield result
+        return []
 
     def close(self) -> None:
         pool, self._pool = self._pool, None
