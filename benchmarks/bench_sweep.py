@@ -15,6 +15,7 @@ Best of ``--repeat`` for each figure.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -83,11 +84,22 @@ def main() -> int:
         t_one = min(t_one, timed(lambda: sweep(1)))
         t_two = min(t_two, timed(lambda: sweep(2)))
     t_direct = min(timed(lambda: direct_overhead(plan)) for _ in range(args.repeat))
+    tiny = make_plan(ShadowSettings, {"iterations": "1"}, [], parse_seeds("1..2"), [], False)
+
+    def pool_start() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_sweep(tiny, LocalExecutor(2), Path(tmp) / "r.jsonl", utc=UTC)
+
+    t_start = min(timed(pool_start) for _ in range(args.repeat))
     print(f"runs: {runs} ({args.iterations} iterations each), python {sys.version.split()[0]}")
     print(f"bare runs        {t_bare:7.3f} s  ({t_bare / runs * 1000:.1f} ms per run)")
     print(f"sweep, 1 worker  {t_one:7.3f} s  (overhead {(t_one - t_bare) / runs * 1000:.1f} ms per run)")
     print(f"sweep, 2 workers {t_two:7.3f} s  ratio {t_two / t_one:.2f} (target <= 0.60)")
     print(f"overhead per run {t_direct / runs * 1000:7.2f} ms measured directly (target <= 50)")
+    print(f"2-worker pool    {t_start:7.3f} s  to start and run 2 one-iteration runs (fixed cost of a sweep)")
+    ideal = (t_bare / 2 + t_start) / t_one
+    print(f"expected ratio on two idle cores: (bare / 2 + pool start) / 1 worker = {ideal:.2f}")
+    print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes share the cores)")
     return 0
 
 

@@ -197,3 +197,9 @@ def test_a_killed_local_worker_process_loses_no_run(tmp_path: Path) -> None:
     outcome = run_sweep(plan, executor, out, utc=FROZEN_UTC, on_result=kill_a_worker)
     assert killed and (outcome.done, outcome.failed, outcome.stored) == (8, 0, 8)
     assert out.read_bytes() == reference.read_bytes()
+
+
+def test_unwritable_out_is_one_line_exit_2(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("sweep", "--iterations", "5", "--seeds", "1..2", "--workers", "1", "--out", "missing/r.jsonl")
+    assert result.exit_code == 2
+    assert result.stderr == "error: the directory of 'missing/r.jsonl' does not exist (--out)\n"

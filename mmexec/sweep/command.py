@@ -81,6 +81,8 @@ def execute_sweep(request: SweepRequest) -> int:
         raise ConfigError("--workers is for local processes; a Dask cluster has its own workers",
                           source="--workers with --scheduler")
     plan = build_plan(request)
+    if not request.out.resolve().parent.is_dir():
+        raise ConfigError(f"the directory of {str(request.out)!r} does not exist", source="--out")
     data_files = sorted({f for group in plan.data_groups for f in group})
     if request.dry_run:
         _say(f"sweep: {plan.describe()} (dry run)")

@@ -93,10 +93,17 @@ class ResultStore:
                 if line.get("error") is None:
                     self.done.add(line["run"])
                     kept.append(raw)
-        if self.reports_dir is not None:
-            self.reports_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.out, b"".join(kept))
-        self._handle = self.out.open("ab")
+        try:
+            if self.reports_dir is not None:
+                self.reports_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the reports directory: {exc.strerror}",
+                              source=f"--reports-dir {self.reports_dir}") from None
+        try:
+            write_atomic(self.out, b"".join(kept))
+            self._handle = self.out.open("ab")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the results: {exc.strerror}", source=f"--out {self.out}") from None
         return set(self.done)
 
     def record(self, result: RunResult) -> None:
