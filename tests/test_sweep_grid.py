@@ -196,3 +196,12 @@ def test_data_files_are_run_parameters_and_per_file_makes_each_its_own_run() -> 
                        ["b.gz", "a.gz"], False)
     assert [p.key for p in merged.points] == ["requote_bps=1 seed=42", "requote_bps=2 seed=42"]
     assert merged.points[0].settings["data"] == ["b.gz", "a.gz"]
+
+
+def test_cli_dry_run_needs_no_out_but_a_real_sweep_does(cli) -> None:  # type: ignore[no-untyped-def]
+    listed = cli("sweep", "--seeds", "1..2", "--dry-run", "--json")
+    assert listed.exit_code == 0
+    assert listed.stdout == '{"params":{"seed":1},"run":"seed=1"}\n{"params":{"seed":2},"run":"seed=2"}\n'
+    missing = cli("sweep", "--seeds", "1..2")
+    assert missing.exit_code == 2
+    assert missing.stderr == "error: --out FILE is required (the result file) (--out)\n"

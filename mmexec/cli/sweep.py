@@ -26,7 +26,7 @@ app = new_app(help=HELP)
 @app.command(name="sweep", help=HELP, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def sweep(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="Result file (JSON Lines, sorted by run key)", rich_help_panel=_OUT, dir_okay=False)],
+    out: Annotated[Path | None, typer.Option("--out", help="Result file (JSON Lines, sorted by run key); required unless --dry-run", rich_help_panel=_OUT, dir_okay=False, show_default=False)] = None,
     grid: Annotated[list[str] | None, typer.Option("--grid", help="KEY=V1,V2,… a run settings key and its values (repeatable)", rich_help_panel=_GRID, metavar="KEY=V,…", show_default=False)] = None,
     grid_file: Annotated[Path | None, typer.Option("--grid-file", help="TOML file: [grid] KEY = [values], optional seeds and [run]", rich_help_panel=_GRID, dir_okay=False, show_default=False)] = None,
     seeds: Annotated[str | None, typer.Option("--seeds", help="Seeds: 1..20, 1,2,5 or a mix [default: the run's seed]", rich_help_panel=_GRID, show_default=False)] = None,
@@ -43,6 +43,7 @@ def sweep(
     config: Annotated[Path | None, typer.Option("--config", help="TOML config file [default: $MMEXEC_CONFIG or ./mmexec.toml]", rich_help_panel=_OUT, dir_okay=False, show_default=False)] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr [default: when stderr is a terminal]", rich_help_panel=_OUT, show_default=False)] = None,
 ) -> None:
+    from mmexec.cli.common import emit
     from mmexec.sweep.command import SweepRequest, execute_sweep
 
     request = SweepRequest(
@@ -50,7 +51,7 @@ def sweep(
         per_file=per_file, workers=workers, scheduler=scheduler, dry_run=dry_run, resume=resume, csv=csv_out,
         reports_dir=reports_dir, rank_by=rank_by, top=top, json=json_out, config=config, progress=progress,
     )
-    code = execute_sweep(request)
+    code = execute_sweep(request, emit)
     if code:
         raise typer.Exit(code)
 

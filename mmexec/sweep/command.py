@@ -7,6 +7,7 @@ a bad one is one ``error:`` line and exit 2 with nothing written.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ EXIT_INTERRUPTED = 130
 @dataclass(frozen=True, slots=True)
 class SweepRequest:
     run_args: list[str]
-    out: Path
+    out: Path | None
     grid: list[str]
     grid_file: Path | None = None
     seeds: str | None = None
@@ -65,10 +66,9 @@ def build_plan(request: SweepRequest) -> SweepPlan:
                      resolve_config_file(request.config))
 
 
-def execute_sweep(request: SweepRequest) -> int:
-    """Run the sweep; return the exit code (0 ok, 1 some runs failed, 130 interrupted)."""
+def execute_sweep(request: SweepRequest, emit: Callable[[bytes], None]) -> int:
+    """Run the sweep; return the exit code (0 ok, 1 some runs failed, 130 interrupted). ``emit`` writes stdout."""
     from mmexec.canonical import dumps
-    from mmexec.cli.common import emit
     from mmexec.config.runtime import frozen_utc
     from mmexec.engine.report import utc_now_iso
     from mmexec.sweep.driver import run_sweep
@@ -81,15 +81,19 @@ def execute_sweep(request: SweepRequest) -> int:
         raise ConfigError("--workers is for local processes; a Dask cluster has its own workers",
                           source="--workers with --scheduler")
     plan = build_plan(request)
-    if not request.out.resolve().parent.is_dir():
-        raise ConfigError(f"the directory of {str(request.out)!r} does not exist", source="--out")
+    for flag, path in (("--out", request.out), ("--csv", request.csv)):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise ConfigError(f"the directory of {str(path)!r} does not exist", source=flag)
     data_files = sorted({f for group in plan.data_groups for f in group})
     if request.dry_run:
         _say(f"sweep: {plan.describe()} (dry run)")
         emit(b"".join(dumps({"run": p.key, "params": dict(p.params)}) if request.json else (p.key + "\n").encode()
                       for p in plan.points))
         return 0
-    utc = frozen_utc() or (previous_utc(request.out) if request.resume else None) or utc_now_iso()
+    if request.out is None:
+        raise ConfigError("--out FILE is required (the result file)", source="--out")
+    out = request.out
+    utc = frozen_utc() or (previous_utc(out) if request.resume else None) or utc_now_iso()
     executor: Executor
     if request.scheduler is not None:
         dask = DaskExecutor(request.scheduler)
@@ -100,11 +104,11 @@ def execute_sweep(request: SweepRequest) -> int:
         executor = LocalExecutor(request.workers or default_workers())
     _say(f"sweep: {plan.describe()} on {executor.description}")
     show_progress = request.progress if request.progress is not None else sys.stderr.isatty()
-    outcome = run_sweep(plan, executor, request.out, utc=utc, resume=request.resume,
+    outcome = run_sweep(plan, executor, out, utc=utc, resume=request.resume,
                         reports_dir=request.reports_dir, progress=show_progress)
     if request.csv is not None:
-        write_csv(request.out, request.csv)
-    summary = read_summary(request.out, request.rank_by)
+        write_csv(out, request.csv)
+    summary = read_summary(out, request.rank_by)
     if request.json:
         emit(dumps(summary.as_dict(request.top)))
     else:
@@ -115,7 +119,7 @@ def execute_sweep(request: SweepRequest) -> int:
             console = Console(width=200)
         console.print(render_table(summary, request.top))
     skipped = f", {outcome.skipped} skipped (already in --out)" if outcome.skipped else ""
-    _say(f"sweep: {outcome.done} run(s) done, {outcome.failed} failed{skipped}; {outcome.stored} in {request.out}")
+    _say(f"sweep: {outcome.done} run(s) done, {outcome.failed} failed{skipped}; {outcome.stored} in {out}")
     if outcome.interrupted:
         _say("sweep: interrupted; the finished runs are kept (--resume continues)")
         return EXIT_INTERRUPTED
