@@ -203,3 +203,29 @@ def test_unwritable_out_is_one_line_exit_2(cli, tmp_path: Path) -> None:  # type
     result = cli("sweep", "--iterations", "5", "--seeds", "1..2", "--workers", "1", "--out", "missing/r.jsonl")
     assert result.exit_code == 2
     assert result.stderr == "error: the directory of 'missing/r.jsonl' does not exist (--out)\n"
+
+
+def test_progress_bar_on_stderr_counts_done_and_failed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("sweep", "--iterations", "5", "--grid", "fee_tier=VIP0,VIP9", "--seeds", "1..2", "--workers", "1",
+                 "--out", "r.jsonl", "--progress", "--json")
+    assert result.exit_code == 1
+    assert "4/4" in result.stderr and "failed 2" in result.stderr and "ETA" in result.stderr
+    assert json.loads(result.stdout)["failed"] == 2  # stdout stays the summary alone
+
+
+def test_grid_file_with_run_table_and_command_line_overrides(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "sweep.toml").write_text('seeds = "1..2"\n[grid]\nrequote_bps = [1, 2]\nfee_tier = ["VIP0", "VIP2"]\n'
+                                         "[run]\niterations = 5\nfill_rate = 0.5\n")
+    result = cli("sweep", "--grid-file", "sweep.toml", "--grid", "fee_tier=VIP3", "--fill-rate", "0.6", "--dry-run",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    runs = [json.loads(line)["run"] for line in result.stdout.splitlines()]
+    assert runs == ["fee_tier=VIP3 requote_bps=1 seed=1", "fee_tier=VIP3 requote_bps=1 seed=2",
+                    "fee_tier=VIP3 requote_bps=2 seed=1", "fee_tier=VIP3 requote_bps=2 seed=2"]
+    swept = cli("sweep", "--grid-file", "sweep.toml", "--fill-rate", "0.6", "--workers", "1", "--out", "r.jsonl",
+                "--reports-dir", "reports", "--json")
+    assert swept.exit_code == 0
+    line = json.loads((tmp_path / "r.jsonl").read_bytes().splitlines()[0])
+    assert line["run"] == "fee_tier=VIP0 requote_bps=1 seed=1"
+    config = json.loads((tmp_path / "reports" / "fee_tier=VIP0,requote_bps=1,seed=1.json").read_bytes())["config"]
+    assert (config["iterations"], config["fill_rate"], config["fee_tier"], config["seed"]) == (5, 0.6, "VIP0", 1)
