@@ -205,3 +205,21 @@ def test_cli_dry_run_needs_no_out_but_a_real_sweep_does(cli) -> None:  # type: i
     missing = cli("sweep", "--seeds", "1..2")
     assert missing.exit_code == 2
     assert missing.stderr == "error: --out FILE is required (the result file) (--out)\n"
+
+
+@given(
+    requote=st.lists(st.integers(0, 50), min_size=1, max_size=4, unique=True),
+    tiers=st.lists(st.sampled_from(["VIP0", "VIP1", "VIP2", "VIP3"]), min_size=1, max_size=3, unique=True),
+    seeds=st.lists(st.integers(0, 2**40), min_size=1, max_size=4, unique=True),
+)
+def test_plan_has_one_run_per_combination_with_unique_sorted_keys(requote: list[int], tiers: list[str],
+                                                                  seeds: list[int]) -> None:
+    grid = [parse_grid_option("requote_bps=" + ",".join(map(str, requote))),
+            parse_grid_option("fee_tier=" + ",".join(tiers))]
+    plan = make_plan(ShadowSettings, {}, grid, tuple(seeds), [], False)
+    keys = [p.key for p in plan.points]
+    assert len(keys) == len(set(keys)) == len(requote) * len(tiers) * len(seeds)
+    assert [p.params for p in plan.points] == sorted((p.params for p in plan.points), key=sort_key)
+    assert {p.settings["seed"] for p in plan.points} == set(seeds)
+    shuffled = make_plan(ShadowSettings, {}, grid[::-1], tuple(reversed(seeds)), [], False)
+    assert [p.key for p in shuffled.points] == keys  # the order of --grid options and seeds does not matter
