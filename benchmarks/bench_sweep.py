@@ -31,6 +31,30 @@ from mmexec.sweep.runner import run_one
 UTC = "2025-01-01T00:00:00Z"
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_ceiling() -> float:
+    """What two processes can gain on this machine right now: a pure CPU loop on a 2-process pool vs serially."""
+    from multiprocessing import get_context
+
+    work = [2_000_000] * 8
+    start = time.perf_counter()
+    for n in work:
+        _burn(n)
+    serial = time.perf_counter() - start
+    with get_context("forkserver").Pool(2) as pool:
+        pool.map(_burn, [1, 1])  # started
+        start = time.perf_counter()
+        pool.map(_burn, work, chunksize=1)
+        parallel = time.perf_counter() - start
+    return parallel / serial
+
+
 def direct_overhead(plan: SweepPlan) -> None:
     """Everything a sweep does per run except the run: metrics, sha256, result line, streaming to disk."""
     from mmexec.sweep import runner
@@ -103,6 +127,7 @@ def main() -> int:
     print(f"2-worker pool    {t_start:7.3f} s to start and run 2 one-iteration runs (fixed cost of a sweep)")
     ideal = (c_one / 2 + t_start) / c_one
     print(f"expected ratio on two idle cores: (1-worker CPU / 2 + pool start) / 1-worker CPU = {ideal:.2f}")
+    print(f"machine ceiling: a pure CPU loop on 2 processes takes {machine_ceiling():.2f} of 1 process right now")
     print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes share the cores)")
     return 0
 
