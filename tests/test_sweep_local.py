@@ -95,12 +95,14 @@ def test_interrupt_keeps_finished_runs_then_resume_completes(tmp_path: Path) -> 
     plan = _plan("requote_bps=1,2")
     seen: list[str] = []
 
+    out = tmp_path / "r.jsonl"
+
     def ctrl_c_after_three(result: RunResult) -> None:
+        assert out.read_bytes().endswith(result.line)  # streamed to disk as soon as the run finished
         seen.append(result.key)
         if len(seen) == 3:
             raise KeyboardInterrupt
 
-    out = tmp_path / "r.jsonl"
     outcome = run_sweep(plan, LocalExecutor(1), out, utc=FROZEN_UTC, on_result=ctrl_c_after_three)
     assert outcome.interrupted and outcome.stored == 3
     assert [line["run"] for line, _ in read_lines(out)] == seen  # sorted, complete lines
