@@ -223,3 +223,14 @@ def test_plan_has_one_run_per_combination_with_unique_sorted_keys(requote: list[
     assert {p.settings["seed"] for p in plan.points} == set(seeds)
     shuffled = make_plan(ShadowSettings, {}, grid[::-1], tuple(reversed(seeds)), [], False)
     assert [p.key for p in shuffled.points] == keys  # the order of --grid options and seeds does not matter
+
+
+def test_values_that_validate_to_the_same_setting_are_refused() -> None:
+    with pytest.raises(ConfigError, match="two grid values give the same run 'symbols=BTCUSDT seed=1'"):
+        make_plan(ShadowSettings, {}, [_axis("symbols", "btcusdt", "BTCUSDT")], (1, 2), [], False)
+
+
+def _axis(key: str, *values: str):  # type: ignore[no-untyped-def]
+    from mmexec.sweep.grid import GridAxis
+
+    return GridAxis(key, values, f"--grid {key}")

@@ -234,17 +234,15 @@ def build_points(axes: Sequence[GridAxis], seeds: Sequence[int], groups: Sequenc
         total *= len(axis.values)
     if total > MAX_RUNS:
         raise ConfigError(f"the sweep has {total} runs (more than {MAX_RUNS})", source="--grid")
+    data = {DATA_KEY: list(groups[0])} if groups[0] else {}
     # Each value alone first, so that an error names the value's position in its axis.
     for axis in axes:
         for i, text in enumerate(axis.values, 1):
-            validate({axis.key: text}, f"{axis.source}, value {i} of {len(axis.values)}")
+            validate({**data, axis.key: text}, f"{axis.source}, value {i} of {len(axis.values)}")
     points = []
     for combo in combinations(axes):
         combo_text = " ".join(f"{k}={v}" for k, v in combo)
-        overrides: dict[str, Any] = dict(combo)
-        if groups[0]:
-            overrides[DATA_KEY] = list(groups[0])
-        settings = validate(overrides, f"--grid combination {combo_text}" if combo else "run flags")
+        settings = validate({**data, **dict(combo)}, f"--grid combination {combo_text}" if combo else "run flags")
         grid_values = {k: settings[k] for k, _ in combo}
         combination = run_key(grid_values)
         for seed in seeds:
@@ -257,6 +255,12 @@ def build_points(axes: Sequence[GridAxis], seeds: Sequence[int], groups: Sequenc
                         params[DATA_KEY] = group[0]
                 params = ordered_params(params)
                 points.append(RunPoint(run_key(params), combination, params, full))
+    seen: dict[str, RunPoint] = {}
+    for point in points:
+        if point.key in seen:
+            raise ConfigError(f"two grid values give the same run {point.key!r} (the settings model normalises them "
+                              "to the same value)", source=f"--grid combination {point.combination}")
+        seen[point.key] = point
     return tuple(sorted(points, key=lambda p: sort_key(p.params)))
 
 
