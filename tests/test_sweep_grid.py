@@ -157,6 +157,9 @@ def _run_cli(cli, *args: str):  # type: ignore[no-untyped-def]
      "error: unknown metric 'net'; did you mean 'net_pnl'? (one of fees, fill_ratio, fills, freezes, "
      "max_abs_inventory, net_pnl, orders_placed, realized_pnl, rebates, traded_notional, unrealized_pnl) "
      "(--rank-by)\n"),
+    (("--seeds", "1..2", "--exchange", "bybit"),
+     "error: sweeps run the simulated exchange (fake); the Bybit dry-run needs API credentials, which are never "
+     "sent to sweep workers (--exchange)\n"),
     (("--seeds", "1..2", "--scheduler", "http://x"),
      "error: invalid scheduler address 'http://x': expected tcp://HOST:PORT (--scheduler)\n"),
 ])

@@ -62,8 +62,12 @@ def build_plan(request: SweepRequest) -> SweepPlan:
     cli_keys = {c.key for c in cli_axes}
     axes = [a for a in axes if a.key not in cli_keys] + cli_axes  # --grid replaces the file's values of a key
     seeds = parse_seeds(seeds_text, seeds_source) if seeds_text is not None else None
-    return make_plan(ShadowSettings, flags, axes, seeds, data, request.per_file,
-                     resolve_config_file(request.config))
+    plan = make_plan(ShadowSettings, flags, axes, seeds, data, request.per_file, resolve_config_file(request.config))
+    if any(point.settings.get("exchange") == "bybit" for point in plan.points):
+        # The Bybit dry-run signs with real credentials: they are not shipped to sweep workers.
+        raise ConfigError("sweeps run the simulated exchange (fake); the Bybit dry-run needs API credentials, "
+                          "which are never sent to sweep workers", source="--exchange")
+    return plan
 
 
 def execute_sweep(request: SweepRequest, emit: Callable[[bytes], None]) -> int:
