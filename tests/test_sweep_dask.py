@@ -98,3 +98,24 @@ def test_workers_and_scheduler_together_are_refused(cli) -> None:  # type: ignor
     result = cli("sweep", *SMALL, "--scheduler", "tcp://127.0.0.1:1", "--workers", "2", "--out", "r.jsonl")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --workers is for local processes")
+
+
+def test_interrupting_a_dask_sweep_keeps_finished_runs_and_resume_completes(cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = make_plan(ShadowSettings, {"iterations": "15", "symbols": "BTCUSDT"},
+                     [parse_grid_option("requote_bps=1,2")], parse_seeds("1..4"), [], False)
+    reference = tmp_path / "ref.jsonl"
+    run_sweep(plan, LocalExecutor(1), reference, utc=FROZEN_UTC)
+
+    def ctrl_c(result: RunResult) -> None:
+        raise KeyboardInterrupt
+
+    out = tmp_path / "dask.jsonl"
+    first = DaskExecutor(cluster.scheduler_address)
+    first.connect([])
+    stopped = run_sweep(plan, first, out, utc=FROZEN_UTC, on_result=ctrl_c)
+    assert stopped.interrupted and stopped.stored == 1 and first._client is None  # closed, futures cancelled
+    second = DaskExecutor(cluster.scheduler_address)
+    second.connect([])
+    resumed = run_sweep(plan, second, out, utc=FROZEN_UTC, resume=True)
+    assert (resumed.skipped, resumed.done, resumed.failed) == (1, 7, 0)
+    assert out.read_bytes() == reference.read_bytes()
