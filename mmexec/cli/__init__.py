@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("mmexec.cli.report", "app", "Diff two run reports (exit 1 when they differ) or show one."),
     "config": ("mmexec.cli.config_cmd", "app", "Show the effective configuration and value origins."),
     "record": ("mmexec.cli.record", "app", "Record Bybit's live public order books and trades to a file."),
+    "sweep": ("mmexec.cli.sweep", "app", "Parameter sweep: grid x seeds x data files, local or on Dask."),
 }
 
 
