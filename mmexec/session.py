@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from mmexec.accounting.timeline_feed import LoopTimeline
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.loop import ExecutionLoop, ExecutionParams, FillListener, ProgressCallback
 from mmexec.engine.models import Number, to_decimal
@@ -65,6 +66,9 @@ class RunConfig:
     fee_maker_bps: Decimal | None = None
     fee_taker_bps: Decimal | None = None
     rebate_maker_bps: Decimal | None = None
+    # timeline (#13): None = automatic interval (see mmexec.accounting.timeline.default_sample_ms)
+    sample_ms: int | None = None
+    max_samples: int = 1000
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RunConfig:
@@ -158,6 +162,9 @@ def build_session(config: RunConfig, *, utc: str, secret_provider: Any = None,
     pnl = PnlTracker()
     loop.fill_listeners.extend([ledger.record, pnl.on_fill, *fill_listeners])
     session = Session(config, clock, exchange, store, risk, loop)
+    timeline = LoopTimeline.attach(loop, ledger, pnl, config.symbols, step_ms=config.quote_interval_ms,
+                                   run_ms=config.iterations * config.quote_interval_ms,
+                                   sample_ms=config.sample_ms, max_samples=config.max_samples)
     session.sections.append(lambda report: _money_sections(report, ledger, pnl))
     session.sections.append(lambda report: report.update(recon=reconcile(
         store, exchange, fee_ledger=ledger, fee_schedule=fee_config.fee_schedule,
@@ -165,6 +172,7 @@ def build_session(config: RunConfig, *, utc: str, secret_provider: Any = None,
     extension = getattr(exchange, "report_section", None)
     if callable(extension):
         session.sections.append(lambda report: report.update(extension()))
+    session.sections.append(timeline.add_section)
     return session
 
 

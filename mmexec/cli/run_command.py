@@ -22,7 +22,8 @@ _OUT = "Output & config"
 
 Text = str | None
 # Parameters of the run command that are not settings keys (and the closure's own variables).
-_NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "log_level", "table", "command", "summary"})
+_NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "log_level", "table", "command", "summary",
+                           "html"})
 
 
 def _opt(flag: str, help: str, panel: str, metavar: str = "TEXT") -> Any:
@@ -62,6 +63,11 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         fee_maker_bps: Annotated[Text, _opt("--fee-maker-bps", "Fallback maker fee, bps", _FEES, "BPS")] = None,
         fee_taker_bps: Annotated[Text, _opt("--fee-taker-bps", "Fallback taker fee, bps", _FEES, "BPS")] = None,
         rebate_maker_bps: Annotated[Text, _opt("--rebate-maker-bps", "Fallback maker rebate, bps", _FEES, "BPS")] = None,
+        # --- timeline and HTML page (#13) ---
+        sample_ms: Annotated[Text, _opt("--sample-ms", "Virtual ms between timeline samples [default: one per step, about 300 for long runs]", _OUT, "MS")] = None,
+        max_samples: Annotated[Text, _opt("--max-samples", "Most timeline samples kept; longer runs are thinned evenly [default: 1000]", _OUT, "INT")] = None,
+        html: Annotated[Path | None, typer.Option("--html", help="Also write the report as a self-contained HTML page (needs mmexec[html])", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
+        # --- end of timeline and HTML page ---
         fills_out: Annotated[Path | None, typer.Option("--fills-out", help="Also write the run's fills (JSON Lines) for `mmexec fees --fills`", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
         out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file (atomically) instead of stdout", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
         config: Annotated[Path | None, typer.Option("--config", help="TOML config file [default: $MMEXEC_CONFIG or ./mmexec.toml]", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
@@ -75,6 +81,6 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         from mmexec.logs import configure_logging
 
         configure_logging(log_level)
-        execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress)
+        execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress, html=html)
 
     return app

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mmexec.canonical import dumps
+from mmexec.canonical import dumps, loads
 from mmexec.cli.common import emit
 from mmexec.config.base import load_settings
 from mmexec.config.files import resolve_config_file
@@ -28,8 +28,12 @@ def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> t
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
-                fills_out: Path | None, progress: bool | None) -> None:
+                fills_out: Path | None, progress: bool | None, html: Path | None = None) -> None:
     run_config, origins = load_run_config(table, flags, config)
+    if html is not None:  # timeline / HTML (#13): refuse before the run when the extra is missing
+        from mmexec.reporting.html import require_html_extra
+
+        require_html_extra(source="flag --html")
     utc = frozen_utc() or utc_now_iso()
     secret_provider = None
     if run_config.exchange == "bybit" and not run_config.network:
@@ -43,6 +47,10 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
             report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
                                  fill_listeners=[writer.write] if writer else (), config_sources=origins)
         data = dumps(report)
+        if html is not None:  # timeline / HTML (#13)
+            from mmexec.reporting.html import write_html_report
+
+            write_html_report(html, [(str(out or "stdout"), loads(data))])
         if out is not None:
             write_atomic(out, data)
     except BaseException:

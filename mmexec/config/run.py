@@ -64,6 +64,9 @@ class RunSettings(TableSettings):
     fee_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
     fee_taker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
     rebate_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
+    # --- timeline (#13): virtual ms between samples (None: automatic) and the most samples kept -----
+    sample_ms: int | None = Field(default=None, ge=1, le=86_400_000)
+    max_samples: int = Field(default=1000, ge=2, le=1_000_000)
 
     @field_validator("symbols", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.exchanges.base import IExchangeClient
 
 FillListener = Callable[[FillEvent], object]  # return values are ignored
+StepListener = Callable[[int], object]  # called with the clock's time (ms) at the end of every step
 ProgressCallback = Callable[[int, int], None]
 _BUY, _SELL = Side.BUY, Side.SELL
 _FILLED = OrderState.FILLED
@@ -117,6 +118,7 @@ class ExecutionLoop:
         self.clock: VirtualClock = clock or (shared if isinstance(shared, VirtualClock) else VirtualClock())
         self.stats = LoopStats()
         self.fill_listeners: list[FillListener] = []
+        self.step_listeners: list[StepListener] = []  # e.g. the timeline sampler; nothing is called when empty
         self._books: dict[str, _Book] = {}
         self._frozen_at_ms: int | None = None
         self.run_started_ms = self.clock.now_ms()
@@ -311,6 +313,7 @@ class ExecutionLoop:
         latest_edges = risk.latest_edges
         quote = self._quote
         every = max(1, params.iterations // 100)
+        step_listeners = self.step_listeners
         for i in range(params.iterations):
             advance(interval)
             on_fill()
@@ -322,6 +325,8 @@ class ExecutionLoop:
                 if edge < near:
                     on_edge(symbol, edge)
                 quote(book, bid, ask)
+            for listener in step_listeners:
+                listener(self.clock._now_ms)
             if progress is not None and (i + 1) % every == 0:
                 progress(i + 1, params.iterations)
         self.stats.quotes += params.iterations * len(steps)

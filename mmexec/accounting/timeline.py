@@ -1,0 +1,190 @@
+"""The run's timeline: per-symbol state sampled at a fixed virtual interval, plus the events that matter.
+
+The recorder knows nothing about the engine: it is fed
+
+- ``sample(t_ms, states)`` with a read-only :class:`SymbolState` per symbol, whenever :meth:`TimelineRecorder.due`
+  says a sample is due (``t_ms`` is run-relative virtual time);
+- ``on_fill(fill)`` (a fill listener), ``on_freeze`` / ``on_unfreeze``, and ``on_market_event`` for replay and
+  live runs (gaps, resyncs, reconnects).
+
+Sampling: a sample is due at the first step at or after each multiple of ``sample_ms``. The section keeps at
+most ``max_samples`` samples; when it is full, every 2nd sample is kept (the ones on the grid of twice the
+interval) and ``sample_ms`` doubles, so a long run ends with between ``max_samples / 2`` and ``max_samples``
+evenly spaced points. :meth:`finish` adds the end-of-run state when the last step was not on the grid, so the
+last point always matches the report's totals. Fill events follow the same rule (at most ``max_samples``; when
+full, every 2nd is kept and from then on every 2nd, 4th, ... fill is recorded); other events are kept up to
+``max_samples``. Whatever is not kept is counted in ``events_dropped``. Nothing depends on the wall clock, so
+the section is as byte-deterministic as the rest of the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from mmexec.engine.models import FillEvent
+
+DEFAULT_MAX_SAMPLES = 1000
+TARGET_SAMPLES = 300  # the automatic interval aims at about this many points
+UNKNOWN_LENGTH_SAMPLE_MS = 1000  # the automatic interval when the run's length is not known in advance
+SERIES = ("mid", "best_bid", "best_ask", "our_bid", "our_ask", "position", "realized", "unrealized", "net",
+          "fees", "rebates", "open_orders")
+
+
+def default_sample_ms(step_ms: int, run_ms: int | None) -> int:
+    """One sample per step for short runs, about :data:`TARGET_SAMPLES` for long ones.
+
+    ``max(step_ms, run_ms / 300)`` rounded up to a whole number of steps; :data:`UNKNOWN_LENGTH_SAMPLE_MS`
+    (rounded up the same way) when the run's length is not known (replay of an open-ended feed, live).
+    """
+    step = max(1, step_ms)
+    want = UNKNOWN_LENGTH_SAMPLE_MS if run_ms is None else -(-run_ms // TARGET_SAMPLES)
+    return max(step, -(-want // step) * step)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolState:
+    """One symbol's state at a sample (``None``: not known yet, or no resting order on that side)."""
+
+    mid: Decimal | None
+    best_bid: Decimal | None
+    best_ask: Decimal | None
+    our_bid: Decimal | None
+    our_ask: Decimal | None
+    position: Decimal
+    realized: Decimal
+    unrealized: Decimal
+    net: Decimal
+    fees: Decimal
+    rebates: Decimal
+    open_orders: int
+
+
+class TimelineRecorder:
+    """Collects the ``timeline`` section of one run (see the module docstring)."""
+
+    __slots__ = ("_event_seq", "_events", "_fill_stride", "_fills", "_fills_seen", "_series", "_t_ms",
+                 "events_dropped", "max_samples", "next_due_ms", "origin_ms", "sample_ms", "symbols")
+
+    def __init__(self, symbols: Sequence[str], *, sample_ms: int, max_samples: int = DEFAULT_MAX_SAMPLES,
+                 origin_ms: int = 0) -> None:
+        if sample_ms < 1:
+            raise ValueError(f"sample_ms must be >= 1, got {sample_ms}")
+        if max_samples < 2:
+            raise ValueError(f"max_samples must be >= 2, got {max_samples}")
+        self.symbols = tuple(symbols)
+        self.sample_ms = sample_ms
+        self.max_samples = max_samples
+        self.origin_ms = origin_ms  # the clock value at which the run starts: t_ms = clock - origin_ms
+        self.next_due_ms = sample_ms
+        self._t_ms: list[int] = []
+        self._series: dict[str, dict[str, list[Any]]] = {s: {name: [] for name in SERIES} for s in self.symbols}
+        self._fills: list[tuple[int, FillEvent]] = []  # (sequence number, fill); converted in section()
+        self._fills_seen = 0
+        self._fill_stride = 1
+        self._events: list[tuple[int, dict[str, Any]]] = []
+        self._event_seq = 0
+        self.events_dropped = 0
+
+    # ---------------------------------------------------------------- samples
+    def due(self, t_ms: int) -> bool:
+        return t_ms >= self.next_due_ms
+
+    def sample(self, t_ms: int, states: Mapping[str, SymbolState]) -> None:
+        """Record the state at ``t_ms`` if a sample is due then (after any down-sampling)."""
+        if t_ms < self.next_due_ms:
+            return
+        if len(self._t_ms) >= self.max_samples:
+            self._downsample()
+            if t_ms < self.next_due_ms:
+                return
+        self._append(t_ms, states)
+        self.next_due_ms = (t_ms // self.sample_ms + 1) * self.sample_ms
+
+    def finish(self, t_ms: int, states: Mapping[str, SymbolState]) -> None:
+        """Record the end-of-run state unless the last sample was taken at ``t_ms``."""
+        if t_ms <= 0 or (self._t_ms and self._t_ms[-1] >= t_ms):
+            return
+        if len(self._t_ms) >= self.max_samples:
+            self._downsample()
+        self._append(t_ms, states)
+
+    def _append(self, t_ms: int, states: Mapping[str, SymbolState]) -> None:
+        self._t_ms.append(t_ms)
+        for symbol, series in self._series.items():
+            state = states.get(symbol)
+            for name in SERIES:
+                series[name].append(None if state is None else getattr(state, name))
+
+    def _downsample(self) -> None:
+        """Keep every 2nd sample (indices 1, 3, 5, ...: the grid of twice the interval) and double it."""
+        self._t_ms = self._t_ms[1::2]
+        for series in self._series.values():
+            for name, values in series.items():
+                series[name] = values[1::2]
+        self.sample_ms *= 2
+        last = self._t_ms[-1] if self._t_ms else 0
+        self.next_due_ms = (last // self.sample_ms + 1) * self.sample_ms
+
+    # ---------------------------------------------------------------- events
+    def on_fill(self, fill: FillEvent) -> None:
+        """Fill listener: keep every ``stride``-th fill, at most ``max_samples`` of them."""
+        index = self._fills_seen
+        self._fills_seen += 1
+        if index % self._fill_stride:
+            self.events_dropped += 1
+            return
+        if len(self._fills) >= self.max_samples:
+            kept = self._fills[::2]
+            self.events_dropped += len(self._fills) - len(kept)
+            self._fills = kept
+            self._fill_stride *= 2
+            if index % self._fill_stride:
+                self.events_dropped += 1
+                return
+        self._fills.append((self._next_seq(), fill))
+
+    def on_freeze(self, t_ms: int, symbol: str, reason: str) -> None:
+        self._note({"t_ms": t_ms, "kind": "freeze", "symbol": symbol, "reason": reason})
+
+    def on_unfreeze(self, t_ms: int) -> None:
+        self._note({"t_ms": t_ms, "kind": "unfreeze"})
+
+    def on_market_event(self, t_ms: int, kind: str, symbol: str | None = None, **detail: Any) -> None:
+        """A market-data event worth marking (``gap``, ``resync``, ``reconnect``); ``detail`` goes in as is."""
+        event: dict[str, Any] = {"t_ms": t_ms, "kind": kind, **detail}
+        if symbol is not None:
+            event["symbol"] = symbol
+        self._note(event)
+
+    def _note(self, event: dict[str, Any]) -> None:
+        if len(self._events) >= self.max_samples:
+            self.events_dropped += 1
+            return
+        self._events.append((self._next_seq(), event))
+
+    def _next_seq(self) -> int:
+        self._event_seq += 1
+        return self._event_seq
+
+    def _fill_event(self, fill: FillEvent) -> dict[str, Any]:
+        return {"t_ms": fill.timestamp_ms - self.origin_ms, "kind": "fill", "symbol": fill.symbol,
+                "side": str(fill.side), "price": fill.price, "qty": fill.qty,
+                "liquidity": "maker" if fill.is_maker else "taker"}
+
+    # ---------------------------------------------------------------- the section
+    def section(self) -> dict[str, Any]:
+        """The report's ``timeline`` section: columnar series, events in time order (ties: arrival order)."""
+        events = [(seq, self._fill_event(fill)) for seq, fill in self._fills] + self._events
+        events.sort(key=lambda item: (item[1]["t_ms"], item[0]))
+        return {
+            "sample_ms": self.sample_ms,
+            "samples": len(self._t_ms),
+            "t_ms": list(self._t_ms),
+            "symbols": {symbol: {name: list(values) for name, values in series.items()}
+                        for symbol, series in self._series.items()},
+            "events": [event for _, event in events],
+            "events_dropped": self.events_dropped,
+        }
