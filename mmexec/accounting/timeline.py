@@ -8,9 +8,10 @@ The recorder knows nothing about the engine: it is fed
   live runs (gaps, resyncs, reconnects).
 
 Sampling: a sample is due at the first step at or after each multiple of ``sample_ms``. The section keeps at
-most ``max_samples`` samples; when it is full, every 2nd sample is kept (the ones on the grid of twice the
-interval) and ``sample_ms`` doubles, so a long run ends with between ``max_samples / 2`` and ``max_samples``
-evenly spaced points. :meth:`finish` adds the end-of-run state when the last step was not on the grid, so the
+most ``max_samples`` samples; when it is full, ``sample_ms`` doubles and only the samples the doubled interval
+would have taken are kept (every 2nd one on a regular step grid), so a long run ends with about
+``max_samples / 2`` to ``max_samples`` evenly spaced points, exactly those a run sampled at the final interval
+from the start would have. :meth:`finish` adds the end-of-run state when the last step was not on the grid, so the
 last point always matches the report's totals. Fill events follow the same rule (at most ``max_samples``; when
 full, every 2nd is kept and from then on every 2nd, 4th, ... fill is recorded); other events are kept up to
 ``max_samples``. Whatever is not kept is counted in ``events_dropped``. Nothing depends on the wall clock, so
@@ -119,14 +120,32 @@ class TimelineRecorder:
                 series[name].append(None if state is None else getattr(state, name))
 
     def _downsample(self) -> None:
-        """Keep every 2nd sample (indices 1, 3, 5, ...: the grid of twice the interval) and double it."""
-        self._t_ms = self._t_ms[1::2]
+        """Double the interval (until there is room) and keep exactly the samples it would have taken.
+
+        A step that is the first at or after a multiple of ``2 * sample_ms`` is also the first at or after a
+        multiple of ``sample_ms``, so it was sampled: what is kept equals sampling at the new interval from
+        the start. On a regular step grid that is every 2nd sample.
+        """
+        keep = list(range(len(self._t_ms)))
+        while len(keep) >= self.max_samples:
+            self.sample_ms *= 2
+            keep = self._on_grid(keep)
+        self._t_ms = [self._t_ms[i] for i in keep]
         for series in self._series.values():
             for name, values in series.items():
-                series[name] = values[1::2]
-        self.sample_ms *= 2
+                series[name] = [values[i] for i in keep]
         last = self._t_ms[-1] if self._t_ms else 0
         self.next_due_ms = (last // self.sample_ms + 1) * self.sample_ms
+
+    def _on_grid(self, indices: list[int]) -> list[int]:
+        kept: list[int] = []
+        due = self.sample_ms
+        for i in indices:
+            t_ms = self._t_ms[i]
+            if t_ms >= due:
+                kept.append(i)
+                due = (t_ms // self.sample_ms + 1) * self.sample_ms
+        return kept
 
     # ---------------------------------------------------------------- events
     def on_fill(self, fill: FillEvent) -> None:
