@@ -19,11 +19,11 @@ import pytest
 pytest.importorskip("plotly", reason="the HTML report needs the mmexec[html] extra (plotly)")
 pytest.importorskip("selenium", reason="the browser test needs selenium (the dev extra)")
 
-from browser_support import find_browser, full_page_png, load_report_page, open_browser  # noqa: E402
+from browser_support import find_browser, full_page_png, load_report_page, open_browser
 
-from mmexec.canonical import to_jsonable  # noqa: E402
-from mmexec.reporting.html import write_html_report  # noqa: E402
-from mmexec.session import RunConfig, run_session  # noqa: E402
+from mmexec.canonical import to_jsonable
+from mmexec.reporting.html import write_html_report
+from mmexec.session import RunConfig, run_session
 
 pytestmark = pytest.mark.skipif(find_browser() is None,
                                 reason="no chromium + chromedriver on PATH (apt-get install chromium chromium-driver)")

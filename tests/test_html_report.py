@@ -13,9 +13,9 @@ import pytest
 
 pytest.importorskip("plotly", reason="the HTML report needs the mmexec[html] extra (plotly)")
 
-from mmexec.canonical import dumps, to_jsonable  # noqa: E402
-from mmexec.reporting.html import build_html  # noqa: E402
-from mmexec.session import RunConfig, run_session  # noqa: E402
+from mmexec.canonical import dumps, to_jsonable
+from mmexec.reporting.html import build_html
+from mmexec.session import RunConfig, run_session
 
 UTC = "2025-01-01T00:00:00Z"
 MAX_PAGE_BYTES = 8 * 1024 * 1024

@@ -2,8 +2,8 @@
 
 The recorder knows nothing about the engine: it is fed
 
-- ``sample(t_ms, states)`` with a read-only :class:`SymbolState` per symbol, whenever :meth:`TimelineRecorder.due`
-  says a sample is due (``t_ms`` is run-relative virtual time);
+- ``sample(t_ms, states)`` with a read-only :class:`StateView` per symbol (e.g. a :class:`SymbolState`), whenever
+  :meth:`TimelineRecorder.due` says a sample is due (``t_ms`` is run-relative virtual time);
 - ``on_fill(fill)`` (a fill listener), ``on_freeze`` / ``on_unfreeze``, and ``on_market_event`` for replay and
   live runs (gaps, resyncs, reconnects).
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from mmexec.engine.models import FillEvent
 
@@ -45,9 +45,39 @@ def default_sample_ms(step_ms: int, run_ms: int | None) -> int:
     return max(step, -(-want // step) * step)
 
 
+class StateView(Protocol):
+    """What a sample records per symbol; read when the section is built, so a view may compute lazily from
+    values it captured (immutable) at the sample. ``None``: not known yet, or no resting order on that side."""
+
+    @property
+    def mid(self) -> Decimal | None: ...
+    @property
+    def best_bid(self) -> Decimal | None: ...
+    @property
+    def best_ask(self) -> Decimal | None: ...
+    @property
+    def our_bid(self) -> Decimal | None: ...
+    @property
+    def our_ask(self) -> Decimal | None: ...
+    @property
+    def position(self) -> Decimal: ...
+    @property
+    def realized(self) -> Decimal: ...
+    @property
+    def unrealized(self) -> Decimal: ...
+    @property
+    def net(self) -> Decimal: ...
+    @property
+    def fees(self) -> Decimal: ...
+    @property
+    def rebates(self) -> Decimal: ...
+    @property
+    def open_orders(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SymbolState:
-    """One symbol's state at a sample (``None``: not known yet, or no resting order on that side)."""
+    """One symbol's state at a sample, as plain values (a :class:`StateView`)."""
 
     mid: Decimal | None
     best_bid: Decimal | None
@@ -66,7 +96,7 @@ class SymbolState:
 class TimelineRecorder:
     """Collects the ``timeline`` section of one run (see the module docstring)."""
 
-    __slots__ = ("_event_seq", "_events", "_fill_stride", "_fills", "_fills_seen", "_series", "_t_ms",
+    __slots__ = ("_event_seq", "_events", "_fill_stride", "_fills", "_fills_seen", "_states", "_t_ms",
                  "events_dropped", "max_samples", "next_due_ms", "origin_ms", "sample_ms", "symbols")
 
     def __init__(self, symbols: Sequence[str], *, sample_ms: int, max_samples: int = DEFAULT_MAX_SAMPLES,
@@ -81,7 +111,7 @@ class TimelineRecorder:
         self.origin_ms = origin_ms  # the clock value at which the run starts: t_ms = clock - origin_ms
         self.next_due_ms = sample_ms
         self._t_ms: list[int] = []
-        self._series: dict[str, dict[str, list[Any]]] = {s: {name: [] for name in SERIES} for s in self.symbols}
+        self._states: dict[str, list[StateView | None]] = {s: [] for s in self.symbols}
         self._fills: list[tuple[int, FillEvent]] = []  # (sequence number, fill); converted in section()
         self._fills_seen = 0
         self._fill_stride = 1
@@ -93,7 +123,7 @@ class TimelineRecorder:
     def due(self, t_ms: int) -> bool:
         return t_ms >= self.next_due_ms
 
-    def sample(self, t_ms: int, states: Mapping[str, SymbolState]) -> None:
+    def sample(self, t_ms: int, states: Mapping[str, StateView]) -> None:
         """Record the state at ``t_ms`` if a sample is due then (after any down-sampling)."""
         if t_ms < self.next_due_ms:
             return
@@ -104,7 +134,7 @@ class TimelineRecorder:
         self._append(t_ms, states)
         self.next_due_ms = (t_ms // self.sample_ms + 1) * self.sample_ms
 
-    def finish(self, t_ms: int, states: Mapping[str, SymbolState]) -> None:
+    def finish(self, t_ms: int, states: Mapping[str, StateView]) -> None:
         """Record the end-of-run state unless the last sample was taken at ``t_ms``."""
         if t_ms <= 0 or (self._t_ms and self._t_ms[-1] >= t_ms):
             return
@@ -112,12 +142,10 @@ class TimelineRecorder:
             self._downsample()
         self._append(t_ms, states)
 
-    def _append(self, t_ms: int, states: Mapping[str, SymbolState]) -> None:
+    def _append(self, t_ms: int, states: Mapping[str, StateView]) -> None:
         self._t_ms.append(t_ms)
-        for symbol, series in self._series.items():
-            state = states.get(symbol)
-            for name in SERIES:
-                series[name].append(None if state is None else getattr(state, name))
+        for symbol, views in self._states.items():
+            views.append(states.get(symbol))
 
     def _downsample(self) -> None:
         """Double the interval (until there is room) and keep exactly the samples it would have taken.
@@ -131,9 +159,8 @@ class TimelineRecorder:
             self.sample_ms *= 2
             keep = self._on_grid(keep)
         self._t_ms = [self._t_ms[i] for i in keep]
-        for series in self._series.values():
-            for name, values in series.items():
-                series[name] = [values[i] for i in keep]
+        for symbol, views in self._states.items():
+            self._states[symbol] = [views[i] for i in keep]
         last = self._t_ms[-1] if self._t_ms else 0
         self.next_due_ms = (last // self.sample_ms + 1) * self.sample_ms
 
@@ -202,8 +229,9 @@ class TimelineRecorder:
             "sample_ms": self.sample_ms,
             "samples": len(self._t_ms),
             "t_ms": list(self._t_ms),
-            "symbols": {symbol: {name: list(values) for name, values in series.items()}
-                        for symbol, series in self._series.items()},
+            "symbols": {symbol: {name: [None if view is None else getattr(view, name) for view in views]
+                                 for name in SERIES}
+                        for symbol, views in self._states.items()},
             "events": [event for _, event in events],
             "events_dropped": self.events_dropped,
         }

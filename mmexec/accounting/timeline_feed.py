@@ -2,7 +2,9 @@
 
 :class:`LoopTimeline` is a step listener of :class:`~mmexec.engine.loop.ExecutionLoop` (called once per step
 with the clock's time) and a fill listener. Per step it costs two integer comparisons for the freeze counters
-and one for the sampling clock; the state view (books, orders, PnL, fees) is read only when a sample is due.
+and one for the sampling clock. When a sample is due it captures references to the (immutable) values of the
+books, orders, PnL and fees; the series' Decimals are computed when the section is built, after the run. It
+reads the loop's, the PnL tracker's and the fee ledger's internals (read only), as the core report does.
 Freezes and unfreezes are noticed through the risk monitor's counters at the end of the step they happen in
 (the virtual clock does not move within a step, so their times are exact).
 """
@@ -10,18 +12,23 @@ Freezes and unfreezes are noticed through the risk monitor's counters at the end
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mmexec.accounting.timeline import DEFAULT_MAX_SAMPLES, SymbolState, TimelineRecorder, default_sample_ms
+from mmexec.accounting.timeline import DEFAULT_MAX_SAMPLES, TimelineRecorder, default_sample_ms
+from mmexec.engine.models import OrderState
+from mmexec.fees.calc import FEE_CONTEXT, bps_of
+from mmexec.pnl import PNL_CONTEXT, net_pnl
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mmexec.engine.loop import ExecutionLoop
     from mmexec.fees.ledger import FeeLedger
+    from mmexec.fees.schedule import FeeSchedule
     from mmexec.pnl import PnlTracker
 
 _ZERO = Decimal(0)
+_PENDING = OrderState.PENDING
 
 
 class LoopTimeline:
@@ -74,37 +81,31 @@ class LoopTimeline:
             recorder.on_freeze(t_ms if stamp is None else stamp - recorder.origin_ms, event.symbol, event.reason)
         self._freezes, self._unfreezes = risk.freezes_total, risk.unfreezes_total
 
-    def states(self) -> dict[str, SymbolState]:
-        """A read-only view of every symbol's state now (exact Decimals)."""
+    def states(self) -> dict[str, LoopSnapshot]:
+        """A read-only view of every symbol's state now. It captures references to immutable values only
+        (ticks, Decimals); the Decimals of the series are computed when the section is built."""
         loop = self._loop
         books = loop._books
+        pnl_books = self._pnl._books
+        fee_totals = self._ledger._by_symbol
         open_orders: dict[str, int] = {}
-        for order in loop.order_store.get_open_orders():
-            open_orders[order.symbol] = open_orders.get(order.symbol, 0) + 1
-        mids: dict[str, Decimal] = {}
+        for order in loop.order_store._live.values():  # live = pending or active; pending only inside a step
+            if order.state is not _PENDING:
+                open_orders[order.symbol] = open_orders.get(order.symbol, 0) + 1
+        states: dict[str, LoopSnapshot] = {}
+        new = tuple.__new__
         for symbol in self.recorder.symbols:
-            book = books.get(symbol)
-            mid = book.last_mid if book is not None else None
-            if mid is not None:
-                mids[symbol] = mid
-        pnl = self._pnl.section(mids, self._ledger.fees_by_symbol(), self._ledger.rebates_by_symbol())["by_symbol"]
-        states: dict[str, SymbolState] = {}
-        for symbol in self.recorder.symbols:
-            book = books.get(symbol)
-            money: dict[str, Any] = pnl.get(symbol) or {}
-            best_bid = best_ask = our_bid = our_ask = None
-            if book is not None and (book.last_bid_ticks or book.last_ask_ticks):
-                tick = book.inst.tick_size
-                best_bid, best_ask = book.last_bid_ticks * tick, book.last_ask_ticks * tick
-                our_bid = book.bid.price if book.bid is not None else None
-                our_ask = book.ask.price if book.ask is not None else None
-            states[symbol] = SymbolState(
-                mid=mids.get(symbol), best_bid=best_bid, best_ask=best_ask, our_bid=our_bid, our_ask=our_ask,
-                position=money.get("position", _ZERO), realized=money.get("realized", _ZERO),
-                unrealized=money.get("unrealized", _ZERO), net=money.get("net", _ZERO),
-                fees=money.get("fees", _ZERO), rebates=money.get("rebates", _ZERO),
-                open_orders=open_orders.get(symbol, 0),
-            )
+            book: Any = books.get(symbol)
+            if book is None or not (book.last_bid_ticks or book.last_ask_ticks):
+                book = _NO_BOOK
+            pnl: Any = pnl_books.get(symbol) or _NO_PNL
+            fees: Any = fee_totals.get(symbol) or _NO_FEES
+            bid, ask = book.bid, book.ask
+            states[symbol] = new(LoopSnapshot, (
+                book.last_bid_ticks, book.last_ask_ticks, book.inst.tick_size if book is not _NO_BOOK else None,
+                None if bid is None else bid.price, None if ask is None else ask.price,
+                pnl.qty, pnl.cost, pnl.realized, fees.maker_notional, fees.taker_notional, fees.schedule,
+                open_orders.get(symbol, 0)))
         return states
 
     def add_section(self, report: dict[str, Any]) -> None:
@@ -113,3 +114,93 @@ class LoopTimeline:
         self._note_freezes(self._loop.clock.now_ms())
         recorder.finish(self._loop.clock.now_ms() - recorder.origin_ms, self.states())
         report["timeline"] = recorder.section()
+
+
+class _Fields(NamedTuple):
+    bid_ticks: int
+    ask_ticks: int
+    tick: Decimal | None  # None: no quote seen yet
+    bid_price: Decimal | None  # our resting orders
+    ask_price: Decimal | None
+    qty: Decimal
+    cost: Decimal
+    realized_pnl: Decimal
+    maker_notional: Decimal
+    taker_notional: Decimal
+    schedule: FeeSchedule | None
+    open_orders: int
+
+
+class LoopSnapshot(_Fields):
+    """One symbol's state at a sample, captured as references (a :class:`~mmexec.accounting.timeline.StateView`).
+
+    Prices, PnL, fees and rebates are computed on reading, with the same exact arithmetic as the report's
+    ``positions``, ``pnl`` and ``fees`` sections, so the last sample equals the report's totals to the digit.
+    A named tuple: building one per symbol and sample is the cheapest capture there is.
+    """
+
+    __slots__ = ()
+
+    @property
+    def mid(self) -> Decimal | None:
+        tick = self.tick
+        return None if tick is None else (self.bid_ticks + self.ask_ticks) * tick / 2
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        return None if self.tick is None else self.bid_ticks * self.tick
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        return None if self.tick is None else self.ask_ticks * self.tick
+
+    @property
+    def our_bid(self) -> Decimal | None:
+        return None if self.tick is None else self.bid_price
+
+    @property
+    def our_ask(self) -> Decimal | None:
+        return None if self.tick is None else self.ask_price
+
+    @property
+    def position(self) -> Decimal:
+        return self.qty
+
+    @property
+    def realized(self) -> Decimal:
+        return self.realized_pnl
+
+    @property
+    def unrealized(self) -> Decimal:
+        mark = self.mid
+        if mark is None:
+            return _ZERO
+        return PNL_CONTEXT.subtract(PNL_CONTEXT.multiply(self.qty, mark), self.cost)
+
+    @property
+    def fees(self) -> Decimal:
+        schedule = self.schedule
+        if schedule is None:
+            return _ZERO
+        return FEE_CONTEXT.add(bps_of(self.maker_notional, schedule.maker_bps),
+                               bps_of(self.taker_notional, schedule.taker_bps))
+
+    @property
+    def rebates(self) -> Decimal:
+        schedule = self.schedule
+        return _ZERO if schedule is None else bps_of(self.maker_notional, schedule.maker_rebate_bps)
+
+    @property
+    def net(self) -> Decimal:
+        return net_pnl(self.realized_pnl, self.unrealized, self.fees, self.rebates)
+
+
+class _Empty:
+    """Stands for a book, PnL or fee account that does not exist yet (all zero, nothing resting)."""
+
+    last_bid_ticks = last_ask_ticks = 0
+    bid = ask = schedule = None
+    qty = cost = realized = maker_notional = taker_notional = _ZERO
+
+
+_NO_BOOK = _NO_PNL = _NO_FEES = _Empty()
