@@ -96,8 +96,8 @@ class SymbolState:
 class TimelineRecorder:
     """Collects the ``timeline`` section of one run (see the module docstring)."""
 
-    __slots__ = ("_event_seq", "_events", "_fill_stride", "_fills", "_fills_seen", "_states", "_t_ms",
-                 "events_dropped", "max_samples", "next_due_ms", "origin_ms", "sample_ms", "symbols")
+    __slots__ = ("_event_seq", "_events", "_fill_stride", "_fills", "_fills_seen", "_other_dropped", "_states",
+                 "_t_ms", "max_samples", "next_due_ms", "origin_ms", "sample_ms", "symbols")
 
     def __init__(self, symbols: Sequence[str], *, sample_ms: int, max_samples: int = DEFAULT_MAX_SAMPLES,
                  origin_ms: int = 0) -> None:
@@ -117,7 +117,7 @@ class TimelineRecorder:
         self._fill_stride = 1
         self._events: list[tuple[int, dict[str, Any]]] = []
         self._event_seq = 0
-        self.events_dropped = 0
+        self._other_dropped = 0
 
     # ---------------------------------------------------------------- samples
     def due(self, t_ms: int) -> bool:
@@ -176,21 +176,23 @@ class TimelineRecorder:
 
     # ---------------------------------------------------------------- events
     def on_fill(self, fill: FillEvent) -> None:
-        """Fill listener: keep every ``stride``-th fill, at most ``max_samples`` of them."""
+        """Fill listener: keep every ``stride``-th fill, at most ``max_samples`` of them (the hot path)."""
         index = self._fills_seen
-        self._fills_seen += 1
+        self._fills_seen = index + 1
         if index % self._fill_stride:
-            self.events_dropped += 1
             return
         if len(self._fills) >= self.max_samples:
-            kept = self._fills[::2]
-            self.events_dropped += len(self._fills) - len(kept)
-            self._fills = kept
+            self._fills = self._fills[::2]
             self._fill_stride *= 2
             if index % self._fill_stride:
-                self.events_dropped += 1
                 return
-        self._fills.append((self._next_seq(), fill))
+        self._event_seq += 1
+        self._fills.append((self._event_seq, fill))
+
+    @property
+    def events_dropped(self) -> int:
+        """Events not kept: fills thinned out, and other events beyond the cap."""
+        return self._fills_seen - len(self._fills) + self._other_dropped
 
     def on_freeze(self, t_ms: int, symbol: str, reason: str) -> None:
         self._note({"t_ms": t_ms, "kind": "freeze", "symbol": symbol, "reason": reason})
@@ -207,7 +209,7 @@ class TimelineRecorder:
 
     def _note(self, event: dict[str, Any]) -> None:
         if len(self._events) >= self.max_samples:
-            self.events_dropped += 1
+            self._other_dropped += 1
             return
         self._events.append((self._next_seq(), event))
 

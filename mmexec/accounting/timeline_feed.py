@@ -34,15 +34,17 @@ _PENDING = OrderState.PENDING
 class LoopTimeline:
     """Samples an :class:`ExecutionLoop`'s state into a recorder; adds the ``timeline`` report section."""
 
-    __slots__ = ("_freezes", "_ledger", "_loop", "_pnl", "_unfreezes", "recorder")
+    __slots__ = ("_due_at", "_freezes", "_ledger", "_loop", "_pnl", "_risk", "_unfreezes", "recorder")
 
     def __init__(self, loop: ExecutionLoop, ledger: FeeLedger, pnl: PnlTracker, recorder: TimelineRecorder) -> None:
         self._loop = loop
         self._ledger = ledger
         self._pnl = pnl
         self.recorder = recorder
-        self._freezes = loop.risk_monitor.freezes_total
-        self._unfreezes = loop.risk_monitor.unfreezes_total
+        self._risk = loop.risk_monitor
+        self._freezes = self._risk.freezes_total
+        self._unfreezes = self._risk.unfreezes_total
+        self._due_at = recorder.origin_ms + recorder.next_due_ms  # clock time of the next sample
 
     @classmethod
     def attach(cls, loop: ExecutionLoop, ledger: FeeLedger, pnl: PnlTracker, symbols: Sequence[str], *,
@@ -59,13 +61,14 @@ class LoopTimeline:
         return feed
 
     def on_step(self, now_ms: int) -> None:
-        risk = self._loop.risk_monitor
+        """Step listener (the hot path): three integer comparisons unless something is due."""
+        risk = self._risk
         if risk.freezes_total != self._freezes or risk.unfreezes_total != self._unfreezes:
             self._note_freezes(now_ms)
-        recorder = self.recorder
-        t_ms = now_ms - recorder.origin_ms
-        if t_ms >= recorder.next_due_ms:
-            recorder.sample(t_ms, self.states())
+        if now_ms >= self._due_at:
+            recorder = self.recorder
+            recorder.sample(now_ms - recorder.origin_ms, self.states())
+            self._due_at = recorder.origin_ms + recorder.next_due_ms
 
     def _note_freezes(self, now_ms: int) -> None:
         """Unfreezes first: the loop lifts a freeze at the start of a step, before quoting can freeze again."""
