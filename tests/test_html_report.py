@@ -170,3 +170,26 @@ def test_missing_extra_is_refused_before_the_run(cli, tmp_path: Path, monkeypatc
     assert result.stderr == ("error: the HTML report needs plotly: install mmexec[html] (pip install "
                              "'mmexec[html]') (flag --html)\n")
     assert not (tmp_path / "run.json").exists() and not (tmp_path / "run.html").exists()
+
+
+def test_installed_cli_page_is_byte_identical_across_processes(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    sibling = Path(sys.executable).with_name("mmexec")
+    mmexec = str(sibling) if sibling.exists() else shutil.which("mmexec")
+    if mmexec is None:
+        pytest.skip("mmexec is not installed: pip install -e .")
+    pages = []
+    for hash_seed in ("0", "4242"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MMEXEC_", "BYBIT_"))}
+        env.update(PYTHONHASHSEED=hash_seed, MM_FREEZE_UTC_ISO=UTC)
+        out = tmp_path / f"run-{hash_seed}.html"
+        result = subprocess.run([mmexec, "shadow", "--iterations", "40", "--out", "run.json", "--html", str(out)],
+                                capture_output=True, env=env, cwd=tmp_path, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == b"" and result.stderr == b""
+        pages.append(out.read_bytes())
+    assert pages[0] == pages[1]
