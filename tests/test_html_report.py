@@ -193,3 +193,16 @@ def test_installed_cli_page_is_byte_identical_across_processes(tmp_path: Path) -
         assert result.stdout == b"" and result.stderr == b""
         pages.append(out.read_bytes())
     assert pages[0] == pages[1]
+
+
+@pytest.mark.parametrize("target", ["missing-dir/page.html", "missing-dir/deeper/page.html"])
+def test_bad_output_path_is_refused_before_the_work(cli, tmp_path: Path, target: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("shadow", "--iterations", "5", "--out", "run.json", "--html", target)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and result.stderr.rstrip().endswith("(flag --html)")
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "run.json").exists()
+    (tmp_path / "a.json").write_bytes(dumps(run_session(RunConfig(iterations=5), utc=UTC)))
+    result = cli("report", "html", "a.json", "-o", target)
+    assert result.exit_code == 2
+    assert result.stderr.rstrip().endswith("(flag --out)")

@@ -28,9 +28,11 @@ def html(
     """Write one self-contained HTML page (works offline): headline figures, tables, charts over time."""
     from mmexec.cli.common import emit
     from mmexec.reporting.diff import ensure_writable, load_report
-    from mmexec.reporting.html import build_html, require_html_extra, write_html_report
+    from mmexec.reporting.html import build_html, check_output_path, require_html_extra, write_html_report
 
     require_html_extra(source="mmexec report html")
+    if out is not None:
+        check_output_path(out, source="flag --out")
     paths = [report] if report_b is None else [report, report_b]
     runs = []
     for path in paths:

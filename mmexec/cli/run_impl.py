@@ -31,9 +31,10 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
                 fills_out: Path | None, progress: bool | None, html: Path | None = None) -> None:
     run_config, origins = load_run_config(table, flags, config)
     if html is not None:  # timeline / HTML (#13): refuse before the run when the extra is missing
-        from mmexec.reporting.html import require_html_extra
+        from mmexec.reporting.html import check_output_path, require_html_extra
 
         require_html_extra(source="flag --html")
+        check_output_path(html, source="flag --html")
     utc = frozen_utc() or utc_now_iso()
     secret_provider = None
     if run_config.exchange == "bybit" and not run_config.network:

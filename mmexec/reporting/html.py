@@ -29,6 +29,16 @@ def require_html_extra(*, source: str) -> None:
         raise ConfigError(MISSING_EXTRA, source=source) from exc
 
 
+def check_output_path(path: str | Path, *, source: str) -> None:
+    """Refuse (exit 2, before any work) a page path whose directory is missing or that is a directory."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"output path {str(target)!r} is a directory", source=source)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"directory {str(parent)!r} of the output file does not exist", source=source)
+
+
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
