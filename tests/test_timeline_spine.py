@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import mmexec.accounting.timeline_feed as timeline_feed
+from mmexec.accounting import timeline_feed
 from mmexec.accounting.ledger import FeeLedger
 from mmexec.accounting.pnl import Holding, PnlTracker
 from mmexec.accounting.timeline import SymbolState, TimelineRecorder
