@@ -17,6 +17,7 @@ from typing import Any
 from mmexec.accounting.ledger import FeeLedger
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.accounting.recon import reconcile
+from mmexec.accounting.timeline_feed import LoopTimeline
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.loop import ExecutionLoop
 from mmexec.engine.order_store import InMemoryOrderStore
@@ -115,6 +116,7 @@ class Run:
     fee_config: FeeConfig
     ledger: FeeLedger
     pnl: PnlTracker
+    timeline: LoopTimeline
 
     def params(self) -> ExecutionParams:
         return execution_params(self.spec, self.utc)
@@ -137,6 +139,7 @@ class Run:
         extension = getattr(self.exchange, "report_section", None)
         if callable(extension):
             parts.append(Sections(extension))
+        parts.append(Section("timeline", self.timeline.section))
         return RunResult(parts)
 
 
@@ -165,7 +168,11 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     pnl = PnlTracker()
     loop.fill_listeners.extend([ledger.record, pnl.on_fill, *fill_listeners])
     loop.risk_listeners.extend(risk_listeners)
-    return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl)
+    market = spec.market
+    timeline = LoopTimeline.attach(loop, ledger, pnl, market.symbols, step_ms=market.quote_interval_ms,
+                                   run_ms=market.iterations * market.quote_interval_ms,
+                                   sample_ms=spec.timeline.sample_ms, max_samples=spec.timeline.max_samples)
+    return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl, timeline)
 
 
 def run_spec(spec: RunSpec, *, utc: str | None = None, secret_provider: Any = None,
