@@ -19,10 +19,12 @@ _SIM = "Simulated exchange"
 _BYBIT = "Bybit dry-run"
 _FEES = "Fees"
 _OUT = "Output & config"
+_STATE = "State journal"
 
 Text = str | None
 # Parameters of the run command that are not settings keys (and the closure's own variables).
-_NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "log_level", "table", "command", "summary"})
+_NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "log_level", "table", "command", "summary",
+                           "resume", "force"})
 
 
 def _opt(flag: str, help: str, panel: str, metavar: str = "TEXT") -> Any:
@@ -67,6 +69,9 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         config: Annotated[Path | None, typer.Option("--config", help="TOML config file [default: $MMEXEC_CONFIG or ./mmexec.toml]", rich_help_panel=_OUT, show_default=False, dir_okay=False)] = None,
         progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr [default: when stderr is a terminal and the run is long]", rich_help_panel=_OUT, show_default=False)] = None,
         log_level: Annotated[Text, _opt("--log-level", "JSON log lines on stderr from this level: debug, info, warning, error [default: warning]", _OUT, "LEVEL")] = None,
+        state: Annotated[Text, _opt("--state", "Journal the run into this SQLite file (orders, fills, checkpoints) so it can be resumed", _STATE, "FILE")] = None,
+        resume: Annotated[Path | None, typer.Option("--resume", help="Continue the interrupted run journaled in this file (its configuration comes from the journal)", rich_help_panel=_STATE, show_default=False, dir_okay=False)] = None,
+        force: Annotated[bool, typer.Option("--force", help="With --resume of a complete run: emit its stored report again", rich_help_panel=_STATE)] = False,
     ) -> None:
         flags = {k: v for k, v in locals().items() if k not in _NOT_SETTINGS}
         if ref_price == []:
@@ -75,6 +80,12 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         from mmexec.logs import configure_logging
 
         configure_logging(log_level)
+        if resume is not None:
+            from mmexec.cli.journal_run import execute_resume
+
+            execute_resume(table, flags, resume, force=force, config=config, out=out, fills_out=fills_out,
+                           progress=progress)
+            return
         execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress)
 
     return app

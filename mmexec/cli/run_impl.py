@@ -41,6 +41,11 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     show_progress = progress if progress is not None else (
         sys.stderr.isatty() and run_config.market.iterations >= PROGRESS_MIN_ITERATIONS
     )
+    if run_config.output.state is not None:
+        from mmexec.cli.journal_run import execute_journaled
+
+        execute_journaled(table, run_config, origins, utc=utc, out=out, fills_out=fills_out, progress=show_progress)
+        return
     writer = FillsWriter(fills_out) if fills_out is not None else None
     try:
         with _progress_bar(show_progress, run_config.market.iterations) as on_progress:

@@ -64,6 +64,8 @@ class RunSettings(TableSettings):
     fee_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
     fee_taker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
     rebate_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
+    # --- state journal (--state) ------------------------------------------------------------------
+    state: Path | None = None
 
     @field_validator("symbols", mode="before")
     @classmethod
