@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "secrets": ("mmexec.cli.secrets", "app", "Save, show, list and delete exchange API credentials."),
     "report": ("mmexec.cli.report", "app", "Diff two run reports (exit 1 when they differ) or show one."),
     "config": ("mmexec.cli.config_cmd", "app", "Show the effective configuration and value origins."),
+    "orders": ("mmexec.cli.orders", "app", "List the orders of a run journal (--state)."),
+    "fills": ("mmexec.cli.fills", "app", "List the fills of a run journal (--state)."),
 }
 
 

@@ -5,7 +5,7 @@ Only typer at module level: the library (orjson, rich) is imported inside the co
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,7 +25,7 @@ PATH_HELP = (
 
 @app.command("diff")
 def diff(
-    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON).", show_default=False)],
+    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON, or a run journal).", show_default=False)],
     b: Annotated[str, typer.Argument(metavar="B", help="The report to compare with A.", show_default=False)],
     *,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="PATH", help=PATH_HELP)] = None,
@@ -50,7 +50,6 @@ def diff(
         IgnorePatterns,
         diff_reports,
         ensure_differences_writable,
-        load_report,
         tolerance,
     )
 
@@ -58,7 +57,7 @@ def diff(
     abs_d = tolerance(abs_tol, "abs_tol", source="flag --abs-tol")
     rel_d = tolerance(rel_tol, "rel_tol", source="flag --rel-tol")
     patterns = IgnorePatterns(ignore or (), source="flag --ignore")
-    differences = diff_reports(load_report(a), load_report(b), patterns, abs_tol=abs_d, rel_tol=rel_d)
+    differences = diff_reports(_load(a), _load(b), patterns, abs_tol=abs_d, rel_tol=rel_d)
     ensure_differences_writable(differences, a, b)
     if json_output:
         from mmexec.canonical import dumps
@@ -78,7 +77,7 @@ def diff(
 
 @app.command("show")
 def show(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON).", show_default=False)],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON) or a run journal (--state).", show_default=False)],
     *,
     section: Annotated[
         list[str] | None,
@@ -92,10 +91,10 @@ def show(
     from rich.console import Console
 
     from mmexec.errors import ConfigError
-    from mmexec.reporting.diff import ensure_writable, format_path, load_report
+    from mmexec.reporting.diff import ensure_writable, format_path
     from mmexec.reporting.show import render_report, section_names
 
-    report = load_report(file)
+    report = _load(file)
     ensure_writable(report, file)
     names = section_names(report)
     for name in section or ():
@@ -107,3 +106,16 @@ def show(
         console.print(table)
     if not report:
         typer.echo("the report is empty", err=True)
+
+
+def _load(path: str) -> dict[str, Any]:
+    """A report file, or the report stored in a run's SQLite journal (told apart by the file's header)."""
+    from mmexec.journal.schema import looks_like_sqlite
+
+    if looks_like_sqlite(path):
+        from mmexec.journal.reader import load_journal_report
+
+        return load_journal_report(path)
+    from mmexec.reporting.diff import load_report
+
+    return load_report(path)

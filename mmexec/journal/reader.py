@@ -149,5 +149,15 @@ class JournalReader:
         self.close()
 
 
-__all__ = ["Checkpoint", "JournalReader", "JournaledFill", "JournaledOrder", "RunRecord", "iter_fills",
+__all__ = ["Checkpoint", "JournalReader", "JournaledFill", "JournaledOrder", "RunRecord", "iter_fills", "load_journal_report",
            "last_checkpoint", "load_orders", "read_run"]
+
+
+def load_journal_report(path: str | Path) -> dict[str, Any]:
+    """The report stored in the journal of a complete run, as exact values (like a report file's)."""
+    with JournalReader(Path(path)) as reader:
+        data = reader.report()
+    report = json.loads(data, parse_float=Decimal)
+    if not isinstance(report, dict):
+        raise JournalError("the journal's report is not a JSON object", source=str(path))
+    return report
