@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mmexec.engine.models import FillEvent, OrderState, Side
+from mmexec.engine.order_store import StoredOrder
 from mmexec.journal.schema import JournalError, open_readonly
 
 
@@ -118,6 +119,30 @@ def load_orders(conn: sqlite3.Connection) -> list[JournaledOrder]:
     return list(orders.values())
 
 
+def load_order(conn: sqlite3.Connection, client_order_id: str) -> StoredOrder | None:
+    """One order as the order store held it, rebuilt from the journal (``None`` if never journaled)."""
+    events = conn.execute("SELECT kind, order_id, symbol, side, qty, price, ts_ms, message FROM order_events "
+                          "WHERE client_order_id = ? ORDER BY seq", (client_order_id,)).fetchall()
+    if not events:
+        return None
+    kind, order_id, symbol, side, qty, price, created, message = events[0]
+    order = StoredOrder(client_order_id, symbol, Side(side), Decimal(qty), Decimal(price), created)
+    order.order_id = order_id
+    order.message = message
+    order.state = OrderState.REJECTED if kind == "rejected" else OrderState.OPEN
+    for kind, _, _, _, _, _, ts, _ in events[1:]:
+        order.updated_ms = ts
+        if kind == "canceled":
+            order.state = OrderState.CANCELED
+    for qty_text, ts in conn.execute("SELECT qty, ts_ms FROM fills WHERE client_order_id = ? ORDER BY seq",
+                                     (client_order_id,)):
+        order.filled_qty += Decimal(qty_text)
+        order.updated_ms = max(order.updated_ms, ts)
+    if order.state is OrderState.OPEN and order.filled_qty:
+        order.state = OrderState.FILLED if order.filled_qty == order.qty else OrderState.PARTIALLY_FILLED
+    return order
+
+
 class JournalReader:
     """A read-only view of one journal (validated on open)."""
 
@@ -149,7 +174,7 @@ class JournalReader:
         self.close()
 
 
-__all__ = ["Checkpoint", "JournalReader", "JournaledFill", "JournaledOrder", "RunRecord", "iter_fills", "load_journal_report",
+__all__ = ["Checkpoint", "JournalReader", "JournaledFill", "JournaledOrder", "RunRecord", "iter_fills", "load_journal_report", "load_order",
            "last_checkpoint", "load_orders", "read_run"]
 
 

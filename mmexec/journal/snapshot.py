@@ -10,13 +10,15 @@ the state-holding packages of mmexec, plus a fixed set of standard containers an
 (``decimal.Decimal``, ``random.Random``, ``collections`` containers, ``pathlib`` paths, ``builtins``
 containers). Modules that do I/O when constructed (files, network, secrets) are refused.
 
-Live objects that must not be stored (the journal itself, the CLI's listeners, bound methods) are written as
-*persistent ids* (:class:`Externals`): a bound method is stored as (its object, its name) and rebuilt with
-``getattr`` on the restored object -- only for public names on objects of allowed classes.
+Live objects that must not be stored (the journal itself, the CLI's listeners) are written by name and
+re-attached on load (:func:`external`); a bound method is stored as (its object, its name) and rebuilt with
+``getattr`` on the restored object (:func:`bound_method`) -- only for public names on objects of allowed
+classes. These two helpers are the only functions the unpickler resolves.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 import pickle
 import types
@@ -40,8 +42,7 @@ _STDLIB: dict[str, frozenset[str]] = {
     "copyreg": frozenset({"_reconstructor"}),
     "enum": frozenset(),
 }
-_METHOD = "m"
-_EXTERNAL = "x"
+_LOADING: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar("mmexec_snapshot_externals")
 
 
 def _allowed_module(module: str) -> bool:
@@ -50,12 +51,28 @@ def _allowed_module(module: str) -> bool:
     return module.startswith(_STATE_PACKAGES) or module in {p.rstrip(".") for p in _STATE_PACKAGES}
 
 
+def external(name: str) -> object:
+    """Unpickling helper: the live object registered under ``name`` for this load."""
+    externals = _LOADING.get({})
+    if name not in externals:
+        raise JournalError(f"checkpoint refers to an external object {name!r} this run does not provide")
+    return externals[name]
+
+
+def bound_method(owner: object, name: str) -> object:
+    """Unpickling helper: ``owner.name`` for a public method of a restored (or external) object."""
+    is_external = any(owner is live for live in _LOADING.get({}).values())
+    if not isinstance(name, str) or name.startswith("_") or not (
+            is_external or _allowed_module(type(owner).__module__)):
+        raise JournalError(f"checkpoint refers to a method {name!r} a journal may not load")
+    return getattr(owner, name)
+
+
+_HELPERS = {"external": external, "bound_method": bound_method}
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """Resolves only allowed classes (see the module docstring); anything else is a :class:`JournalError`."""
-
-    def __init__(self, data: bytes, externals: Mapping[str, object]) -> None:
-        super().__init__(io.BytesIO(data))
-        self._externals = externals
 
     def find_class(self, module: str, name: str) -> Any:
         allowed = _STDLIB.get(module)
@@ -63,6 +80,8 @@ class RestrictedUnpickler(pickle.Unpickler):
             if name not in allowed:
                 raise JournalError(f"checkpoint refers to {module}.{name}, which a journal may not load")
             return super().find_class(module, name)
+        if module == __name__ and name in _HELPERS:
+            return _HELPERS[name]
         if not _allowed_module(module):
             raise JournalError(f"checkpoint refers to {module}.{name}, which a journal may not load")
         found = super().find_class(module, name)
@@ -70,48 +89,51 @@ class RestrictedUnpickler(pickle.Unpickler):
             raise JournalError(f"checkpoint refers to {module}.{name}, which is not a class")
         return found
 
-    def persistent_load(self, pid: Any) -> Any:
-        if isinstance(pid, tuple) and len(pid) == 3 and pid[0] == _METHOD:
-            _, owner, name = pid
-            external = any(owner is live for live in self._externals.values())
-            if not isinstance(name, str) or name.startswith("_") or not (
-                    external or _allowed_module(type(owner).__module__)):
-                raise JournalError(f"checkpoint refers to a method {name!r} a journal may not load")
-            return getattr(owner, name)
-        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == _EXTERNAL and pid[1] in self._externals:
-            return self._externals[pid[1]]
-        raise JournalError(f"checkpoint refers to an external object {pid!r} this run does not provide")
-
-
-class _SnapshotPickler(pickle.Pickler):
-    def __init__(self, buffer: io.BytesIO, externals: Mapping[str, object]) -> None:
-        super().__init__(buffer, protocol=PROTOCOL)
-        self._by_id = {id(obj): name for name, obj in externals.items()}
-
-    def persistent_id(self, obj: Any) -> Any:
-        name = self._by_id.get(id(obj))
-        if name is not None:
-            return (_EXTERNAL, name)
-        if isinstance(obj, types.MethodType):
-            return (_METHOD, obj.__self__, obj.__name__)  # the owner is pickled (or is an external)
-        return None
-
 
 def dump_snapshot(graph: object, externals: Mapping[str, object] | None = None) -> bytes:
-    """Pickle ``graph``; objects in ``externals`` (name -> live object) are stored by name only."""
+    """Pickle ``graph``; objects in ``externals`` (name -> live object) are stored by name only.
+
+    Bound methods and externals are reduced through a per-pickler ``dispatch_table`` (looked up by type, in C),
+    so the other objects of the graph cost no Python call each.
+    """
+    names = {id(obj): name for name, obj in (externals or {}).items()}
+
+    def reduce_external(obj: object) -> Any:
+        name = names.get(id(obj))
+        if name is not None:
+            return external, (name,)
+        return obj.__reduce_ex__(PROTOCOL)
+
+    def reduce_function(obj: types.FunctionType) -> Any:
+        name = names.get(id(obj))
+        return (external, (name,)) if name is not None else obj.__qualname__
+
+    def reduce_method(obj: types.MethodType) -> Any:
+        return bound_method, (obj.__self__, obj.__func__.__name__)
+
+    table: dict[type, Any] = {types.MethodType: reduce_method, types.FunctionType: reduce_function}
+    for obj in (externals or {}).values():
+        kind = type(obj)
+        if kind not in table:
+            table[kind] = reduce_external
     buffer = io.BytesIO()
-    _SnapshotPickler(buffer, externals or {}).dump(graph)
+    pickler = pickle.Pickler(buffer, protocol=PROTOCOL)
+    pickler.dispatch_table = table
+    pickler.dump(graph)
     return buffer.getvalue()
 
 
 def load_snapshot(data: bytes, externals: Mapping[str, object] | None = None) -> Any:
     """Restore a graph written by :func:`dump_snapshot`, with the restricted unpickler."""
+    token = _LOADING.set(externals or {})
     try:
-        return RestrictedUnpickler(data, externals or {}).load()
+        return RestrictedUnpickler(io.BytesIO(data)).load()
     except JournalError:
         raise
     except Exception as exc:  # a damaged blob: pickle raises many types
         raise JournalError(f"checkpoint cannot be read ({type(exc).__name__}: {exc})") from None
+    finally:
+        _LOADING.reset(token)
 
 
 __all__ = ["PROTOCOL", "RestrictedUnpickler", "dump_snapshot", "load_snapshot"]

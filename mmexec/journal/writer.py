@@ -19,7 +19,9 @@ from decimal import Decimal
 from typing import Any
 
 from mmexec.engine.models import FillEvent
+from mmexec.engine.order_store import StoredOrder
 from mmexec.engine.ports import OrderEvent
+from mmexec.journal.reader import load_order
 
 FeeOf = Callable[[FillEvent], tuple[Decimal, Decimal]]  # (fee, rebate) of one fill
 Fault = Callable[[str, int], None]
@@ -41,7 +43,7 @@ class JournalWriter:
         self._snapshot = snapshot
         self.checkpoint_every = checkpoint_every
         self.batch_events = batch_events
-        self._fee_of = fee_of
+        self.fee_of = fee_of
         self.step = step
         self.events_seq = events_seq
         self.fills_seq = fills_seq
@@ -60,7 +62,7 @@ class JournalWriter:
 
     def on_fill(self, fill: FillEvent) -> None:
         self.fills_seq += 1
-        fee, rebate = self._fee_of(fill) if self._fee_of is not None else _ZERO
+        fee, rebate = self.fee_of(fill) if self.fee_of is not None else _ZERO
         self._fills.append((self.fills_seq, self.step, fill.client_order_id, fill.order_id, fill.symbol,
                             fill.side.value, str(fill.qty), str(fill.price), fill.timestamp_ms, int(fill.is_maker),
                             fill.fill_id, str(fee), str(rebate)))
@@ -73,6 +75,11 @@ class JournalWriter:
             self.checkpoint()
         elif len(self._events) + len(self._fills) >= self.batch_events:
             self.flush()
+
+    def lookup_order(self, client_order_id: str) -> StoredOrder | None:
+        """An order rebuilt from its journaled events and fills (pending ones first written), or ``None``."""
+        self.flush()
+        return load_order(self._conn, client_order_id)
 
     # ---------------------------------------------------------------- transactions
     def _write_pending(self) -> None:

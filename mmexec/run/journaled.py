@@ -29,6 +29,7 @@ from mmexec.fees.calc import fill_fees, match_schedule
 from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
 from mmexec.journal.lock import JournalLock
+from mmexec.journal.order_store import JournaledOrderStore
 from mmexec.journal.reader import RunRecord, iter_fills, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError, check_existing, connect
 from mmexec.journal.snapshot import dump_snapshot, load_snapshot
@@ -94,12 +95,22 @@ class JournaledRun:
         self.lock.release()
 
 
-def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, object], fee_of: FeeOf,
-            fault: Fault | None, checkpoint_every: int, **position: int) -> JournalWriter:
+def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, object], fault: Fault | None,
+            checkpoint_every: int, **position: int) -> JournalWriter:
     writer = JournalWriter(conn, snapshot=lambda: dump_snapshot(run_ref[0], externals),
-                           checkpoint_every=checkpoint_every, fee_of=fee_of, fault=fault, **position)
+                           checkpoint_every=checkpoint_every, fault=fault, **position)
     externals["journal"] = writer
     return writer
+
+
+def _fresh_run(spec: RunSpec, writer: JournalWriter, utc: str, risk_listeners: Sequence[RiskListener],
+               config_sources: Mapping[str, str] | None) -> Run:
+    """A run from step 0 whose order store is the journal's and whose loop feeds ``writer``."""
+    run = build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources,
+                    order_store=JournaledOrderStore(writer.lookup_order))
+    writer.fee_of = fee_function(run.fee_config)
+    run.loop.journal_hooks.append(writer)
+    return run
 
 
 def _externals(risk_listeners: Sequence[RiskListener]) -> dict[str, object]:
@@ -126,15 +137,16 @@ def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: 
         check_existing(path)
         raise JournalError("a journal already exists here: continue it with --resume, or choose a new path",
                            source=str(path))
-    run = build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources)
+    build_run(spec, utc=utc, config_sources=config_sources)  # every configuration error before the file
     lock, conn = _locked(path)
     try:
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         conn.execute("INSERT INTO run (id, command, spec, utc, status, created) VALUES (1, ?, ?, ?, 'running', ?)",
                      (command, spec_to_json(spec), utc, created))
-        externals = _externals(risk_listeners)
-        writer = _writer(conn, [run], externals, fee_function(run.fee_config), fault, checkpoint_every)
-        run.loop.journal_hooks.append(writer)
+        run_ref: list[Run] = []
+        writer = _writer(conn, run_ref, _externals(risk_listeners), fault, checkpoint_every)
+        run = _fresh_run(spec, writer, utc, risk_listeners, config_sources)
+        run_ref.append(run)
     except BaseException:
         conn.close()
         lock.release()
@@ -168,17 +180,14 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
         run_ref: list[Run] = []
         position = ({"step": checkpoint.step, "events_seq": checkpoint.events_seq,
                      "fills_seq": checkpoint.fills_seq} if checkpoint is not None else {})
-        spec = spec_from_record(record)
-        placeholder = build_run(spec, utc=record.utc or "", risk_listeners=risk_listeners)
-        writer = _writer(conn, run_ref, externals, fee_function(placeholder.fee_config), fault, checkpoint_every,
-                         **position)
+        writer = _writer(conn, run_ref, externals, fault, checkpoint_every, **position)
         if checkpoint is None:
-            run = placeholder
-            run.loop.journal_hooks.append(writer)
+            run = _fresh_run(spec_from_record(record), writer, record.utc or "", risk_listeners, None)
         else:
             run = cast(Run, load_snapshot(checkpoint.data, externals))
             if not isinstance(run, Run):
                 raise JournalError("checkpoint does not hold a run", source=str(path))
+            writer.fee_of = fee_function(run.fee_config)
         run_ref.append(run)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM order_events WHERE seq > ?", (writer.events_seq,))

@@ -1,0 +1,67 @@
+"""The cost of the state journal (a script, not a test: nothing here asserts a time).
+
+    python benchmarks/bench_journal.py                 # 100,000 x 2 symbols, busy (about a minute)
+    python benchmarks/bench_journal.py --iterations 20000 --json results.json
+
+The busy synthetic workload (``--edge-threshold 0``: the kill switch never trips) runs twice through the CLI,
+each in a fresh process: without and with ``--state``. Reported: wall time of each, their ratio (target
+<= 1.5), the journal's size (target <= 50 MB) and each process's peak RSS (``ru_maxrss`` of the child), which
+stays flat: the journal buffers at most one batch of events and the checkpoint blob in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _mmexec() -> str:
+    sibling = Path(sys.executable).with_name("mmexec")
+    return str(sibling) if sibling.exists() else "mmexec"
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([_mmexec(), *args], env=env, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    return wall, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iterations", type=int, default=100_000)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    ns = parser.parse_args()
+    env = {**os.environ, "MM_FREEZE_UTC_ISO": "2025-01-01T00:00:00Z"}
+    base = ["shadow", "--iterations", str(ns.iterations), "--edge-threshold", "0", "--no-progress"]
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Path(tmp) / "run.db"
+        plain_s, plain_rss = _run([*base, "--out", f"{tmp}/a.json", "--fills-out", f"{tmp}/a.jsonl"], env)
+        state_s, state_rss = _run([*base, "--out", f"{tmp}/b.json", "--fills-out", f"{tmp}/b.jsonl",
+                                   "--state", str(journal)], env)
+        same = (Path(tmp, "a.json").read_bytes() == Path(tmp, "b.json").read_bytes()
+                and Path(tmp, "a.jsonl").read_bytes() == Path(tmp, "b.jsonl").read_bytes())
+        size = sum(p.stat().st_size for p in Path(tmp).glob("run.db*"))
+    figures = {
+        "iterations": ns.iterations, "symbols": 2, "plain_s": round(plain_s, 2), "state_s": round(state_s, 2),
+        "ratio": round(state_s / plain_s, 2), "journal_mb": round(size / 1e6, 1),
+        "plain_peak_rss_mb": round(plain_rss / 1024, 1), "state_peak_rss_mb": round(state_rss / 1024, 1),
+        "same_bytes": same, "python": platform.python_version(), "machine": platform.machine(),
+    }
+    print(json.dumps(figures, indent=2))
+    if ns.json is not None:
+        ns.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
