@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,12 +28,15 @@ def _mmexec() -> str:
 
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and peak RSS (KiB) of one child process (its own rusage, from ``wait4``)."""
     start = time.perf_counter()
-    subprocess.run([_mmexec(), *args], env=env, check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([_mmexec(), *args], env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    return wall, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"mmexec failed ({proc.returncode}): {' '.join(args)}")
+    return wall, usage.ru_maxrss
 
 
 def main() -> None:

@@ -17,7 +17,10 @@ BUSY = ("shadow", "--iterations", "6000", "--edge-threshold", "0", "--partial-fi
 TIMEOUT = 120  # seconds: every subprocess is bounded
 
 
-def mmexec(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+Completed = subprocess.CompletedProcess[bytes]
+
+
+def mmexec(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Completed:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("MMEXEC_", "BYBIT_"))}
     full_env.update(FROZEN)
     full_env.update(env or {})
@@ -29,7 +32,7 @@ def outputs(tmp: Path, name: str) -> tuple[Path, Path]:
     return tmp / f"{name}.json", tmp / f"{name}.fills.jsonl"
 
 
-def run_to_files(tmp: Path, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_to_files(tmp: Path, name: str, *args: str, env: dict[str, str] | None = None) -> Completed:
     out, fills = outputs(tmp, name)
     return mmexec(*args, "--out", str(out), "--fills-out", str(fills), env=env, cwd=tmp)
 

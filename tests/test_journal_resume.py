@@ -3,6 +3,7 @@ report and fills bytes as the run left alone. Every process is bounded (timeout)
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import sqlite3
@@ -11,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.journal_support import BUSY, MMEXEC, kill_env, mmexec, run_to_files, same_bytes
+from tests.journal_support import (
+    BUSY,
+    FROZEN,
+    MMEXEC,
+    checkpoint_steps,
+    kill_env,
+    mmexec,
+    run_to_files,
+    same_bytes,
+)
 
 pytestmark = pytest.mark.skipif(MMEXEC is None, reason="mmexec is not installed: pip install -e .")
 KILLED = -signal.SIGKILL
@@ -71,10 +81,6 @@ def test_sigkill_from_outside_at_a_polled_instant(baseline: Path, tmp_path: Path
     """A real external kill -9 once the journal shows a checkpoint (polled; the wait is the process's own)."""
     _copy_baseline(baseline, tmp_path)
     journal = tmp_path / "j.db"
-    from tests.journal_support import FROZEN, checkpoint_steps
-
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMEXEC_")} | FROZEN
     proc = subprocess.Popen([MMEXEC or "mmexec", *BUSY, "--state", str(journal), "--out", str(tmp_path / "x.json")],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -10,14 +10,16 @@ import typer
 from mmexec.cli.common import new_app
 
 app = new_app(help="List the fills of a run journal (--state).")
+JOURNAL_HELP = "A run journal (SQLite, written by --state)."
+JSON_HELP = "JSON Lines (the fills-file fields plus seq, fee, rebate) instead of a table."
 COLUMNS = ("seq", "timestamp_ms", "symbol", "side", "qty", "price", "liquidity", "fee", "rebate",
            "client_order_id", "order_id", "fill_id")
 
 
 @app.command("fills", help="List the fills of a run journal (--state), in execution order.")
 def fills(
-    journal: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A run journal (SQLite).", show_default=False)],
-    json_output: Annotated[bool, typer.Option("--json", help="JSON Lines (the fills-file fields plus seq, fee, rebate) instead of a table.")] = False,
+    journal: Annotated[Path, typer.Argument(metavar="JOURNAL", help=JOURNAL_HELP, show_default=False)],
+    json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     from mmexec.canonical import dumps
     from mmexec.cli.common import emit

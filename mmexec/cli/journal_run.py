@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

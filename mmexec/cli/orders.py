@@ -10,16 +10,20 @@ import typer
 from mmexec.cli.common import new_app
 
 app = new_app(help="List the orders of a run journal (--state).")
+JOURNAL_HELP = "A run journal (SQLite, written by --state)."
+STATE_HELP = "Only orders in this state: OPEN, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED."
+JSON_HELP = "JSON Lines (one canonical object per order) instead of a table."
 COLUMNS = ("client_order_id", "order_id", "symbol", "side", "qty", "price", "state", "filled_qty", "fees",
            "created_ms", "updated_ms")
 
 
 @app.command("orders", help="List the orders of a run journal (--state), oldest first.")
 def orders(
-    journal: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A run journal (SQLite).", show_default=False)],
-    state: Annotated[str | None, typer.Option("--state", metavar="STATE", help="Only orders in this state: OPEN, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED.", show_default=False)] = None,
-    symbol: Annotated[str | None, typer.Option("--symbol", metavar="SYMBOL", help="Only orders of this symbol.", show_default=False)] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="JSON Lines (one canonical object per order) instead of a table.")] = False,
+    journal: Annotated[Path, typer.Argument(metavar="JOURNAL", help=JOURNAL_HELP, show_default=False)],
+    state: Annotated[str | None, typer.Option("--state", metavar="STATE", help=STATE_HELP, show_default=False)] = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", metavar="SYMBOL", help="Only orders of this symbol.",
+                                               show_default=False)] = None,
+    json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     from mmexec.canonical import dumps
     from mmexec.cli.common import emit

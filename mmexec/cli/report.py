@@ -25,7 +25,8 @@ PATH_HELP = (
 
 @app.command("diff")
 def diff(
-    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON, or a run journal).", show_default=False)],
+    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON, or a run journal).",
+                                          show_default=False)],
     b: Annotated[str, typer.Argument(metavar="B", help="The report to compare with A.", show_default=False)],
     *,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="PATH", help=PATH_HELP)] = None,
@@ -77,7 +78,8 @@ def diff(
 
 @app.command("show")
 def show(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON) or a run journal (--state).", show_default=False)],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON) or a run journal (--state).",
+                                             show_default=False)],
     *,
     section: Annotated[
         list[str] | None,

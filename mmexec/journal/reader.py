@@ -174,8 +174,19 @@ class JournalReader:
         self.close()
 
 
-__all__ = ["Checkpoint", "JournalReader", "JournaledFill", "JournaledOrder", "RunRecord", "iter_fills", "load_journal_report", "load_order",
-           "last_checkpoint", "load_orders", "read_run"]
+__all__ = [
+    "Checkpoint",
+    "JournalReader",
+    "JournaledFill",
+    "JournaledOrder",
+    "RunRecord",
+    "iter_fills",
+    "last_checkpoint",
+    "load_journal_report",
+    "load_order",
+    "load_orders",
+    "read_run",
+]
 
 
 def load_journal_report(path: str | Path) -> dict[str, Any]:

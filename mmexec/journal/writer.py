@@ -13,6 +13,7 @@ crash is most harmful (mid-transaction); the CLI wires it only from ``MMEXEC_TES
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
@@ -135,10 +136,8 @@ class JournalWriter:
         self.checkpoint(report=report)
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):  # nothing to roll back
             self._conn.execute("ROLLBACK")
-        except sqlite3.Error:  # pragma: no cover - nothing to roll back
-            pass
 
 
-__all__ = ["KEEP_CHECKPOINTS", "FeeOf", "Fault", "JournalWriter"]
+__all__ = ["KEEP_CHECKPOINTS", "Fault", "FeeOf", "JournalWriter"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,7 +30,7 @@ from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
 from mmexec.journal.lock import JournalLock
 from mmexec.journal.order_store import JournaledOrderStore
-from mmexec.journal.reader import RunRecord, iter_fills, last_checkpoint, read_run
+from mmexec.journal.reader import Checkpoint, RunRecord, iter_fills, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError, check_existing, connect
 from mmexec.journal.snapshot import dump_snapshot, load_snapshot
 from mmexec.journal.writer import Fault, FeeOf, JournalWriter
@@ -96,9 +96,10 @@ class JournaledRun:
 
 
 def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, object], fault: Fault | None,
-            checkpoint_every: int, **position: int) -> JournalWriter:
+            checkpoint_every: int, at: Checkpoint | None = None) -> JournalWriter:
     writer = JournalWriter(conn, snapshot=lambda: dump_snapshot(run_ref[0], externals),
-                           checkpoint_every=checkpoint_every, fault=fault, **position)
+                           checkpoint_every=checkpoint_every, fault=fault, step=at.step if at else 0,
+                           events_seq=at.events_seq if at else 0, fills_seq=at.fills_seq if at else 0)
     externals["journal"] = writer
     return writer
 
@@ -178,9 +179,7 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
         checkpoint = last_checkpoint(conn)
         externals = _externals(risk_listeners)
         run_ref: list[Run] = []
-        position = ({"step": checkpoint.step, "events_seq": checkpoint.events_seq,
-                     "fills_seq": checkpoint.fills_seq} if checkpoint is not None else {})
-        writer = _writer(conn, run_ref, externals, fault, checkpoint_every, **position)
+        writer = _writer(conn, run_ref, externals, fault, checkpoint_every, checkpoint)
         if checkpoint is None:
             run = _fresh_run(spec_from_record(record), writer, record.utc or "", risk_listeners, None)
         else:
