@@ -12,8 +12,10 @@ from pathlib import Path
 _SIBLING = Path(sys.executable).with_name("mmexec")
 MMEXEC = str(_SIBLING) if _SIBLING.exists() else shutil.which("mmexec")
 FROZEN = {"MM_FREEZE_UTC_ISO": "2025-01-01T00:00:00Z", "PYTHONHASHSEED": "0"}
-# A busy synthetic run: the kill switch never trips, orders and fills every step; 6 checkpoints (every 1000).
-BUSY = ("shadow", "--iterations", "6000", "--edge-threshold", "0", "--partial-fill-rate", "0.3")
+# A busy synthetic run: the kill switch never trips, orders and fills every step; checkpoints at steps 2500
+# and 5000, and the final one.
+BUSY = ("shadow", "--iterations", "6000", "--edge-threshold", "0", "--partial-fill-rate", "0.3",
+        "--checkpoint-every", "2500")
 TIMEOUT = 120  # seconds: every subprocess is bounded
 
 

@@ -73,22 +73,23 @@ def _finish(journaled: JournaledRun, total: int, progress: bool | None, out: Pat
 
 
 def execute_journaled(table: str, spec: RunSpec, origins: dict[str, str], *, utc: str, out: Path | None,
-                      fills_out: Path | None, progress: bool | None) -> None:
+                      fills_out: Path | None, progress: bool | None, checkpoint_every: int | None = None) -> None:
     """``--state PATH``: a new run, journaled (the fills file is written from the journal at the end)."""
     from mmexec.cli.run_impl import print_freeze_notice
-    from mmexec.run.journaled import start
+    from mmexec.run.journaled import CHECKPOINT_EVERY, start
 
     assert spec.output.state is not None
     journaled = start(spec, spec.output.state, command=table, utc=utc, risk_listeners=[print_freeze_notice],
-                      config_sources=origins, fault=_test_fault())
+                      config_sources=origins, fault=_test_fault(), checkpoint_every=checkpoint_every or CHECKPOINT_EVERY)
     _finish(journaled, spec.market.iterations, progress, out, fills_out)
 
 
 def execute_resume(table: str, flags: dict[str, Any], path: Path, *, force: bool, config: Path | None,
-                   out: Path | None, fills_out: Path | None, progress: bool | None) -> None:
+                   out: Path | None, fills_out: Path | None, progress: bool | None,
+                   checkpoint_every: int | None = None) -> None:
     """``--resume PATH``: continue the journaled run (configuration from the journal only)."""
     from mmexec.journal.reader import JournalReader
-    from mmexec.run.journaled import changed_keys, open_record, resume
+    from mmexec.run.journaled import CHECKPOINT_EVERY, changed_keys, open_record, resume
 
     if config is not None:
         raise ConfigError("--config cannot be used with --resume: the configuration comes from the journal",
@@ -110,7 +111,8 @@ def execute_resume(table: str, flags: dict[str, Any], path: Path, *, force: bool
         return
     from mmexec.cli.run_impl import print_freeze_notice
 
-    journaled = resume(path, risk_listeners=[print_freeze_notice], fault=_test_fault())
+    journaled = resume(path, risk_listeners=[print_freeze_notice], fault=_test_fault(),
+                       checkpoint_every=checkpoint_every or CHECKPOINT_EVERY)
     total = int(record.spec.get("iterations", 0))
     _finish(journaled, total, progress, out, fills_out)
 

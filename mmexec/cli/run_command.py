@@ -24,7 +24,7 @@ _STATE = "State journal"
 Text = str | None
 # Parameters of the run command that are not settings keys (and the closure's own variables).
 _NOT_SETTINGS = frozenset({"fills_out", "out", "config", "progress", "log_level", "table", "command", "summary",
-                           "resume", "force"})
+                           "resume", "force", "checkpoint_every"})
 
 
 def _opt(flag: str, help: str, panel: str, metavar: str = "TEXT") -> Any:
@@ -72,6 +72,7 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         state: Annotated[Text, _opt("--state", "Journal the run into this SQLite file (orders, fills, checkpoints) so it can be resumed", _STATE, "FILE")] = None,
         resume: Annotated[Path | None, typer.Option("--resume", help="Continue the interrupted run journaled in this file (its configuration comes from the journal)", rich_help_panel=_STATE, show_default=False, dir_okay=False)] = None,
         force: Annotated[bool, typer.Option("--force", help="With --resume of a complete run: emit its stored report again", rich_help_panel=_STATE)] = False,
+        checkpoint_every: Annotated[int | None, typer.Option("--checkpoint-every", help="Steps between checkpoints of the journal (a crash recomputes at most this many) [default: 5000]", rich_help_panel=_STATE, show_default=False, min=1, metavar="STEPS")] = None,
     ) -> None:
         flags = {k: v for k, v in locals().items() if k not in _NOT_SETTINGS}
         if ref_price == []:
@@ -84,8 +85,9 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
             from mmexec.cli.journal_run import execute_resume
 
             execute_resume(table, flags, resume, force=force, config=config, out=out, fills_out=fills_out,
-                           progress=progress)
+                           progress=progress, checkpoint_every=checkpoint_every)
             return
-        execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress)
+        execute_run(table, flags, config=config, out=out, fills_out=fills_out, progress=progress,
+                    checkpoint_every=checkpoint_every)
 
     return app

@@ -32,7 +32,7 @@ def load_run_config(table: str, flags: dict[str, Any], config: Path | None) -> t
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
-                fills_out: Path | None, progress: bool | None) -> None:
+                fills_out: Path | None, progress: bool | None, checkpoint_every: int | None = None) -> None:
     run_config, origins = load_run_config(table, flags, config)
     utc = frozen_utc() or utc_now_iso()
     secret_provider = None
@@ -44,7 +44,8 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     if run_config.output.state is not None:
         from mmexec.cli.journal_run import execute_journaled
 
-        execute_journaled(table, run_config, origins, utc=utc, out=out, fills_out=fills_out, progress=show_progress)
+        execute_journaled(table, run_config, origins, utc=utc, out=out, fills_out=fills_out, progress=show_progress,
+                          checkpoint_every=checkpoint_every)
         return
     writer = FillsWriter(fills_out) if fills_out is not None else None
     try:

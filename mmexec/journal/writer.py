@@ -36,7 +36,7 @@ class JournalWriter:
     """Implements :class:`mmexec.engine.ports.JournalHook` over an open journal connection."""
 
     def __init__(self, conn: sqlite3.Connection, *, snapshot: Callable[[], bytes],
-                 checkpoint_every: int = 1000, batch_events: int = 512, fee_of: FeeOf | None = None,
+                 checkpoint_every: int = 5000, batch_events: int = 2048, fee_of: FeeOf | None = None,
                  step: int = 0, events_seq: int = 0, fills_seq: int = 0, fault: Fault | None = None) -> None:
         if checkpoint_every < 1 or batch_events < 1:
             raise ValueError("checkpoint_every and batch_events must be >= 1")
@@ -52,6 +52,7 @@ class JournalWriter:
         self._fills: list[tuple[Any, ...]] = []
         self._fault = fault
         self.commits = 0
+        self.batches = 0  # batch transactions (not checkpoints) of this process
         self.checkpoints = 0
 
     # ---------------------------------------------------------------- JournalHook
@@ -103,8 +104,9 @@ class JournalWriter:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._write_pending()
+            self.batches += 1
             if self._fault is not None:
-                self._fault("commit", self.commits + 1)
+                self._fault("commit", self.batches)
             self._commit()
         except BaseException:
             self._rollback()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from mmexec.engine.models import FillEvent
-from mmexec.engine.ports import ProgressCallback, RiskListener, SteppedMarket
+from mmexec.engine.ports import ProgressCallback, RiskListener, RiskNotice, SteppedMarket
 from mmexec.fees.calc import fill_fees, match_schedule
 from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
@@ -37,7 +37,7 @@ from mmexec.journal.writer import Fault, FeeOf, JournalWriter
 from mmexec.run.builder import Run, build_run
 from mmexec.run.spec import RunSpec
 
-CHECKPOINT_EVERY = 1000
+CHECKPOINT_EVERY = 5000  # steps; a crash recomputes at most this many
 OUTPUT_KEYS = frozenset({"out", "fills_out", "state"})  # where results go: free to change on resume
 
 
@@ -114,8 +114,24 @@ def _fresh_run(spec: RunSpec, writer: JournalWriter, utc: str, risk_listeners: S
     return run
 
 
-def _externals(risk_listeners: Sequence[RiskListener]) -> dict[str, object]:
-    return {f"risk_listener:{i}": listener for i, listener in enumerate(risk_listeners)}
+class _Relay:
+    """A caller's listener as an object of its own type, so the snapshot stores it by name, not by value."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, target: RiskListener) -> None:
+        self.target = target
+
+    def __call__(self, notice: RiskNotice) -> object:
+        return self.target(notice)
+
+
+def _relays(risk_listeners: Sequence[RiskListener]) -> list[_Relay]:
+    return [_Relay(listener) for listener in risk_listeners]
+
+
+def _externals(relays: Sequence[_Relay]) -> dict[str, object]:
+    return {f"risk_listener:{i}": relay for i, relay in enumerate(relays)}
 
 
 def _locked(path: Path) -> tuple[JournalLock, sqlite3.Connection]:
@@ -145,8 +161,9 @@ def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: 
         conn.execute("INSERT INTO run (id, command, spec, utc, status, created) VALUES (1, ?, ?, ?, 'running', ?)",
                      (command, spec_to_json(spec), utc, created))
         run_ref: list[Run] = []
-        writer = _writer(conn, run_ref, _externals(risk_listeners), fault, checkpoint_every)
-        run = _fresh_run(spec, writer, utc, risk_listeners, config_sources)
+        relays = _relays(risk_listeners)
+        writer = _writer(conn, run_ref, _externals(relays), fault, checkpoint_every)
+        run = _fresh_run(spec, writer, utc, relays, config_sources)
         run_ref.append(run)
     except BaseException:
         conn.close()
@@ -177,11 +194,12 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
     try:
         record = read_run(conn, str(path))  # under the lock: no other writer changed it since
         checkpoint = last_checkpoint(conn)
-        externals = _externals(risk_listeners)
+        relays = _relays(risk_listeners)
+        externals = _externals(relays)
         run_ref: list[Run] = []
         writer = _writer(conn, run_ref, externals, fault, checkpoint_every, checkpoint)
         if checkpoint is None:
-            run = _fresh_run(spec_from_record(record), writer, record.utc or "", risk_listeners, None)
+            run = _fresh_run(spec_from_record(record), writer, record.utc or "", relays, None)
         else:
             run = cast(Run, load_snapshot(checkpoint.data, externals))
             if not isinstance(run, Run):
