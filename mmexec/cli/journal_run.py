@@ -80,7 +80,8 @@ def execute_journaled(table: str, spec: RunSpec, origins: dict[str, str], *, utc
 
     assert spec.output.state is not None
     journaled = start(spec, spec.output.state, command=table, utc=utc, risk_listeners=[print_freeze_notice],
-                      config_sources=origins, fault=_test_fault(), checkpoint_every=checkpoint_every or CHECKPOINT_EVERY)
+                      config_sources=origins, fault=_test_fault(),
+                      checkpoint_every=checkpoint_every or CHECKPOINT_EVERY)
     _finish(journaled, spec.market.iterations, progress, out, fills_out)
 
 
