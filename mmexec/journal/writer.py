@@ -19,7 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from mmexec.engine.models import FillEvent
+from mmexec.engine.models import FillEvent, OrderState, Side
 from mmexec.engine.order_store import StoredOrder
 from mmexec.engine.ports import OrderEvent
 from mmexec.journal.reader import load_order
@@ -30,6 +30,7 @@ KEEP_CHECKPOINTS = 2
 _INSERT_EVENT = "INSERT INTO order_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_FILL = "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _ZERO = (Decimal(0), Decimal(0))
+_NAMES: dict[Side | OrderState, str] = {**{s: s.value for s in Side}, **{s: s.value for s in OrderState}}
 
 
 class JournalWriter:
@@ -59,21 +60,21 @@ class JournalWriter:
     def on_order_event(self, event: OrderEvent) -> None:
         self.events_seq += 1
         self._events.append((self.events_seq, self.step, event.kind, event.client_order_id, event.order_id,
-                             event.symbol, event.side.value, str(event.qty), str(event.price), event.state.value,
-                             event.timestamp_ms, event.message))
+                             event.symbol, _NAMES[event.side], str(event.qty), str(event.price),
+                             _NAMES[event.state], event.timestamp_ms, event.message))
 
     def on_fill(self, fill: FillEvent) -> None:
         self.fills_seq += 1
         fee, rebate = self.fee_of(fill) if self.fee_of is not None else _ZERO
         self._fills.append((self.fills_seq, self.step, fill.client_order_id, fill.order_id, fill.symbol,
-                            fill.side.value, str(fill.qty), str(fill.price), fill.timestamp_ms, int(fill.is_maker),
+                            _NAMES[fill.side], str(fill.qty), str(fill.price), fill.timestamp_ms, int(fill.is_maker),
                             fill.fill_id, str(fee), str(rebate)))
 
     def on_step(self, now_ms: int) -> None:
-        self.step += 1
+        step = self.step = self.step + 1
         if self._fault is not None:
-            self._fault("step", self.step)
-        if self.step % self.checkpoint_every == 0:
+            self._fault("step", step)
+        if not step % self.checkpoint_every:
             self.checkpoint()
         elif len(self._events) + len(self._fills) >= self.batch_events:
             self.flush()

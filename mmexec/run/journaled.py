@@ -38,6 +38,7 @@ from mmexec.run.builder import Run, build_run
 from mmexec.run.spec import RunSpec
 
 CHECKPOINT_EVERY = 5000  # steps; a crash recomputes at most this many
+FEE_CACHE_SIZE = 65_536
 OUTPUT_KEYS = frozenset({"out", "fills_out", "state"})  # where results go: free to change on resume
 
 
@@ -51,16 +52,28 @@ def spec_from_record(record: RunRecord) -> RunSpec:
 
 
 def fee_function(config: FeeConfig) -> FeeOf:
-    """(fee, rebate) of one fill under the run's fee setup (the same arithmetic as the fee ledger)."""
+    """(fee, rebate) of one fill under the run's fee setup (the same arithmetic as the fee ledger).
+
+    Quotes repeat the same few sizes and prices, so results are memoised per (symbol, side of the book, qty,
+    price) in a bounded cache (cleared when full: the values are exact either way).
+    """
     schedules: dict[str, FeeSchedule] = {}
+    cache: dict[tuple[str, bool, Decimal, Decimal], tuple[Decimal, Decimal]] = {}
 
     def fee_of(fill: FillEvent) -> tuple[Decimal, Decimal]:
+        key = (fill.symbol, fill.is_maker, fill.qty, fill.price)
+        found = cache.get(key)
+        if found is not None:
+            return found
         schedule = schedules.get(fill.symbol)
         if schedule is None:
             schedule = schedules[fill.symbol] = match_schedule(fill.symbol, config.fee_schedule,
                                                                config.profile_map)[0]
         fees = fill_fees(fill, schedule)
-        return fees.fee, fees.rebate
+        if len(cache) >= FEE_CACHE_SIZE:
+            cache.clear()
+        found = cache[key] = (fees.fee, fees.rebate)
+        return found
 
     return fee_of
 
