@@ -4,9 +4,10 @@
     python benchmarks/bench_journal.py --iterations 20000 --json results.json
 
 The busy synthetic workload (``--edge-threshold 0``: the kill switch never trips) runs through the CLI, each
-run in a fresh process, alternately without and with ``--state`` (``--repeat`` times; the fastest counts). Reported: wall time of each, their ratio (target
-<= 1.5), the journal's size (target <= 50 MB) and each process's peak RSS (``ru_maxrss`` of the child), which
-stays flat: the journal buffers at most one batch of events and the checkpoint blob in memory.
+run in a fresh process, alternately without and with ``--state`` (``--repeat`` times; the fastest counts).
+Reported: wall time of each, their ratio (target <= 1.5), the journal's size (target <= 50 MB) and each
+process's peak RSS (``ru_maxrss`` of that child), which stays flat: the journal buffers at most one batch of
+events and one checkpoint blob in memory, and terminal orders live in the journal, not in memory.
 """
 
 from __future__ import annotations
