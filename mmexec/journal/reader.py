@@ -83,10 +83,13 @@ def last_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
     return None if row is None else Checkpoint(row[0], row[1], row[2], bytes(row[3]))
 
 
+_SIDES = {side.value: side for side in Side}
+
+
 def iter_fills(conn: sqlite3.Connection) -> Iterator[JournaledFill]:
     for row in conn.execute("SELECT seq, client_order_id, order_id, symbol, side, qty, price, ts_ms, is_maker, "
                             "fill_id, fee, rebate FROM fills ORDER BY seq"):
-        fill = FillEvent(row[1], row[2], row[3], Side(row[4]), Decimal(row[5]), Decimal(row[6]), row[7],
+        fill = FillEvent(row[1], row[2], row[3], _SIDES[row[4]], Decimal(row[5]), Decimal(row[6]), row[7],
                          bool(row[8]), row[9])
         yield JournaledFill(row[0], fill, Decimal(row[10]), Decimal(row[11]))
 

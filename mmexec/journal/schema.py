@@ -21,6 +21,7 @@ from mmexec.errors import InputError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 SCHEMA_VERSION = 1
+WAL_AUTOCHECKPOINT_PAGES = 16_384  # fold the WAL into the database every ~64 MiB (each fold is an fsync)
 
 _V1 = """
 CREATE TABLE run (
@@ -127,6 +128,7 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
         conn.close()
