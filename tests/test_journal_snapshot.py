@@ -63,7 +63,7 @@ def test_a_run_continues_identically_from_its_snapshot() -> None:
 ])
 def test_anything_but_state_classes_is_refused(payload: object) -> None:
     data = pickle.dumps(payload, protocol=5)
-    with pytest.raises(JournalError, match="may not load|not a class"):
+    with pytest.raises(JournalError, match=r"may not load|not a class"):
         load_snapshot(data)
 
 
@@ -114,7 +114,7 @@ def test_journaled_order_store_answers_evicted_orders_from_the_journal(tmp_path:
     journal("open", first)
     store.cancel_order(first, 2)
     journal("canceled", first)
-    for i in range(3):  # evict the first order from memory
+    for _ in range(3):  # evict the first order from memory
         order = store.create("BTCUSDT", Side.SELL, Decimal("0.02"), Decimal("50001"))
         store.reject_order(order, "no", 3)
         journal("rejected", order)
