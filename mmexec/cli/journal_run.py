@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from mmexec.engine.models import FillEvent
+    from mmexec.engine.ports import RiskNotice
     from mmexec.journal.writer import Fault
     from mmexec.run.journaled import JournaledRun
     from mmexec.run.spec import RunSpec
@@ -40,6 +42,14 @@ def _test_fault() -> Fault | None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     return fault
+
+
+def print_freeze_notice(notice: RiskNotice) -> None:
+    """The kill switch's one line on stderr (the same wording as a run without a journal)."""
+    if notice.frozen:
+        from mmexec.run.notices import freeze_notice_line
+
+        sys.stderr.write(freeze_notice_line(notice) + "\n")
 
 
 def _write_outputs(report: bytes, fills: Iterable[FillEvent], out: Path | None, fills_out: Path | None) -> None:
@@ -62,11 +72,14 @@ def _write_outputs(report: bytes, fills: Iterable[FillEvent], out: Path | None, 
 
 def _finish(journaled: JournaledRun, total: int, progress: bool | None, out: Path | None,
             fills_out: Path | None) -> None:
-    from mmexec.cli.run_impl import _progress_bar
-
     try:
-        with _progress_bar(bool(progress), total) as on_progress:
-            report = journaled.execute(on_progress)
+        if progress and total > 0:
+            from mmexec.cli.progress import StderrProgress
+
+            with StderrProgress(total) as on_progress:
+                report = journaled.execute(on_progress)
+        else:
+            report = journaled.execute()
         _write_outputs(report, journaled.fills(), out, fills_out)
     finally:
         journaled.close()
@@ -75,7 +88,6 @@ def _finish(journaled: JournaledRun, total: int, progress: bool | None, out: Pat
 def execute_journaled(table: str, spec: RunSpec, origins: dict[str, str], *, utc: str, out: Path | None,
                       fills_out: Path | None, progress: bool | None, checkpoint_every: int | None = None) -> None:
     """``--state PATH``: a new run, journaled (the fills file is written from the journal at the end)."""
-    from mmexec.cli.run_impl import print_freeze_notice
     from mmexec.run.journaled import CHECKPOINT_EVERY, start
 
     assert spec.output.state is not None
@@ -110,8 +122,6 @@ def execute_resume(table: str, flags: dict[str, Any], path: Path, *, force: bool
         with JournalReader(path) as reader:
             _write_outputs(reader.report(), (f.fill for f in reader.fills()), out, fills_out)
         return
-    from mmexec.cli.run_impl import print_freeze_notice
-
     journaled = resume(path, risk_listeners=[print_freeze_notice], fault=_test_fault(),
                        checkpoint_every=checkpoint_every or CHECKPOINT_EVERY)
     total = int(record.spec.get("iterations", 0))
