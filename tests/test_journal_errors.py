@@ -131,3 +131,16 @@ def test_resume_accepts_equal_run_flags_and_free_output_flags(complete_journal: 
                     env={"MMEXEC_SHADOW__SEED": "5"})  # the environment is not consulted on resume
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "r.json").read_bytes() == (complete_journal.parent / "r.json").read_bytes()
+
+
+def test_resume_with_another_run_command_is_refused(complete_journal: Path, tmp_path: Path) -> None:
+    path = _copy(complete_journal, tmp_path)
+    _mark_incomplete(path)
+    _refused(("bybit-dryrun", "--resume", str(path)), path, "`mmexec shadow` run", tmp_path)
+
+
+def test_state_with_the_bybit_venue_is_refused(tmp_path: Path) -> None:
+    result = mmexec("bybit-dryrun", "--iterations", "5", "--state", str(tmp_path / "b.db"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert b"fake" in result.stderr
+    assert not (tmp_path / "b.db").exists()

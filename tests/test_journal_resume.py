@@ -77,26 +77,37 @@ def test_kill_inside_a_checkpoint_or_batch_transaction(baseline: Path, tmp_path:
     same_bytes(tmp_path, "plain", "resumed")
 
 
+def _start(journal: Path, out: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMEXEC_")} | FROZEN
+    return subprocess.Popen([MMEXEC or "mmexec", *BUSY, "--state", str(journal), "--out", str(out)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _await_checkpoint(proc: subprocess.Popen[bytes], journal: Path) -> bool:
+    """Poll the journal until it holds a checkpoint (True) or the process ended (False). The pacing wait is
+    the child's own (``wait(timeout)``), bounded to 60 s in all."""
+    for _ in range(6000):
+        try:
+            proc.wait(timeout=0.01)
+            return False
+        except subprocess.TimeoutExpired:
+            pass
+        if journal.exists():
+            try:
+                if checkpoint_steps(journal):
+                    return True
+            except sqlite3.Error:
+                continue
+    return False
+
+
 def test_sigkill_from_outside_at_a_polled_instant(baseline: Path, tmp_path: Path) -> None:
-    """A real external kill -9 once the journal shows a checkpoint (polled; the wait is the process's own)."""
+    """A real external kill -9 once the journal shows a checkpoint."""
     _copy_baseline(baseline, tmp_path)
     journal = tmp_path / "j.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MMEXEC_")} | FROZEN
-    proc = subprocess.Popen([MMEXEC or "mmexec", *BUSY, "--state", str(journal), "--out", str(tmp_path / "x.json")],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _start(journal, tmp_path / "x.json")
     try:
-        for _ in range(6000):  # bounded: at most 6000 polls of 10 ms
-            try:
-                proc.wait(timeout=0.01)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if journal.exists():
-                try:
-                    if checkpoint_steps(journal):
-                        break
-                except sqlite3.Error:
-                    continue
+        _await_checkpoint(proc, journal)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=60)
@@ -122,9 +133,9 @@ def test_torn_wal_is_recovered_to_its_last_whole_commit(baseline: Path, tmp_path
     same_bytes(tmp_path, "plain", "resumed")
 
 
-def test_a_journal_copied_mid_run_resumes_to_the_same_bytes(baseline: Path, tmp_path: Path) -> None:
-    """Copy the database and its WAL while the writer is stopped mid-run (as a backup tool would), resume
-    the copy elsewhere: same bytes as the original run."""
+def test_a_journal_copied_after_a_crash_resumes_elsewhere(baseline: Path, tmp_path: Path) -> None:
+    """Copy the database and its WAL of a crashed run (as a backup tool would), resume the copy elsewhere:
+    same bytes as the original run."""
     _copy_baseline(baseline, tmp_path)
     journal = tmp_path / "j.db"
     killed = run_to_files(tmp_path, "resumed", *BUSY, "--state", str(journal), env=kill_env("step:3500"))
@@ -135,6 +146,31 @@ def test_a_journal_copied_mid_run_resumes_to_the_same_bytes(baseline: Path, tmp_
         source = journal.with_name(journal.name + suffix)
         (copy_dir / ("j.db" + suffix)).write_bytes(source.read_bytes())
     final = _resume(tmp_path, copy_dir / "j.db")
+    assert final.returncode == 0, final.stderr
+    same_bytes(tmp_path, "plain", "resumed")
+
+
+def test_a_journal_copied_while_its_run_is_writing(baseline: Path, tmp_path: Path) -> None:
+    """Copy the database and its WAL while the writer is live (no lock travels with the copy); the copy
+    resumes to the same bytes. The WAL's tail may be torn by the copy: SQLite drops the incomplete frames."""
+    _copy_baseline(baseline, tmp_path)
+    journal = tmp_path / "j.db"
+    copy_dir = tmp_path / "copy"
+    copy_dir.mkdir()
+    proc = _start(journal, tmp_path / "x.json")
+    try:
+        assert _await_checkpoint(proc, journal), "the run ended before its first checkpoint"
+        for suffix in ("", "-wal"):
+            source = journal.with_name(journal.name + suffix)
+            (copy_dir / ("j.db" + suffix)).write_bytes(source.read_bytes())
+    finally:
+        proc.wait(timeout=120)
+    assert proc.returncode == 0
+    conn = sqlite3.connect(copy_dir / "j.db")
+    complete = conn.execute("SELECT status FROM run").fetchone()[0] == "complete"  # the run raced to its end
+    conn.close()
+    final = run_to_files(tmp_path, "resumed", "shadow", "--resume", str(copy_dir / "j.db"),
+                         *(["--force"] if complete else []))
     assert final.returncode == 0, final.stderr
     same_bytes(tmp_path, "plain", "resumed")
 

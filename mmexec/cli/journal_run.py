@@ -108,6 +108,9 @@ def execute_resume(table: str, flags: dict[str, Any], path: Path, *, force: bool
         raise ConfigError("--config cannot be used with --resume: the configuration comes from the journal",
                           source="--config")
     record = open_record(path)
+    if record.command != table:
+        command = record.command.replace("_", "-")
+        raise ConfigError(f"the journal is of a `mmexec {command}` run: resume it with that command", source=str(path))
     given = {k: v for k, v in flags.items() if v is not None and not (k == "state" and Path(v) == path)}
     if given:
         changed = changed_keys(record, _validated(table, given))
