@@ -144,3 +144,19 @@ def test_state_with_the_bybit_venue_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert b"fake" in result.stderr
     assert not (tmp_path / "b.db").exists()
+
+
+def test_resume_needs_the_mmexec_version_that_wrote_the_checkpoints(complete_journal: Path, tmp_path: Path) -> None:
+    path = _copy(complete_journal, tmp_path)
+    _mark_incomplete(path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE run SET mmexec_version = '0.0.1'")
+    conn.commit()
+    conn.close()
+    _refused(("shadow", "--resume", str(path)), path, "written by mmexec 0.0.1", tmp_path)
+
+
+def test_state_in_a_missing_directory_is_one_line(tmp_path: Path) -> None:
+    result = mmexec(*SMALL, "--state", str(tmp_path / "no" / "such" / "j.db"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith("error: cannot open the journal")

@@ -25,6 +25,7 @@ class RunRecord:
     utc: str | None
     status: str
     created: str
+    mmexec_version: str
     report: bytes | None
 
     @property
@@ -69,13 +70,13 @@ class JournaledOrder:
 
 def read_run(conn: sqlite3.Connection, source: str) -> RunRecord:
     try:
-        row = conn.execute("SELECT command, spec, utc, status, created, report FROM run").fetchone()
+        row = conn.execute("SELECT command, spec, utc, status, created, mmexec_version, report FROM run").fetchone()
     except sqlite3.DatabaseError as exc:
         raise JournalError(f"journal is corrupt or truncated: {exc}", source=source) from None
     if row is None:
         raise JournalError("journal has no run record", source=source)
     spec = json.loads(row[1], parse_float=Decimal)
-    return RunRecord(row[0], spec, row[2], row[3], row[4], bytes(row[5]) if row[5] is not None else None)
+    return RunRecord(row[0], spec, row[2], row[3], row[4], row[5], bytes(row[6]) if row[6] is not None else None)
 
 
 def last_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:

@@ -2,7 +2,8 @@
 
 Version history (add a migration, never edit an old one):
 
-1. ``run`` (one row: command table, spec JSON, runtime stamp, status ``running``/``complete``, final report),
+1. ``run`` (one row: command table, spec JSON, runtime stamp, status ``running``/``complete``, the mmexec
+   version that started it, final report),
    ``order_events`` (``open``, ``rejected``, ``canceled`` per order), ``fills`` (each fill with fee and rebate),
    ``checkpoints`` (a pickled snapshot of the run every K steps; the two newest are kept).
 
@@ -31,6 +32,7 @@ CREATE TABLE run (
     utc TEXT,
     status TEXT NOT NULL CHECK (status IN ('running', 'complete')),
     created TEXT NOT NULL,
+    mmexec_version TEXT NOT NULL,
     report BLOB
 );
 CREATE TABLE order_events (

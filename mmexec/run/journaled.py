@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+from mmexec._version import __version__
 from mmexec.engine.models import FillEvent
 from mmexec.engine.ports import ProgressCallback, RiskListener, RiskNotice, SteppedMarket
 from mmexec.fees.calc import fill_fees, match_schedule
@@ -171,8 +172,8 @@ def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: 
     lock, conn = _locked(path)
     try:
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        conn.execute("INSERT INTO run (id, command, spec, utc, status, created) VALUES (1, ?, ?, ?, 'running', ?)",
-                     (command, spec_to_json(spec), utc, created))
+        conn.execute("INSERT INTO run (id, command, spec, utc, status, created, mmexec_version) "
+                     "VALUES (1, ?, ?, ?, 'running', ?, ?)", (command, spec_to_json(spec), utc, created, __version__))
         run_ref: list[Run] = []
         relays = _relays(risk_listeners)
         writer = _writer(conn, run_ref, _externals(relays), fault, checkpoint_every)
@@ -203,6 +204,9 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
     record = open_record(path)
     if record.complete:
         raise JournalError("the journaled run is already complete (--force re-emits its report)", source=str(path))
+    if record.mmexec_version != __version__:  # checkpoints hold this version's objects
+        raise JournalError(f"the journal was written by mmexec {record.mmexec_version}; resume it with that "
+                           f"version (this is {__version__})", source=str(path))
     lock, conn = _locked(path)
     try:
         record = read_run(conn, str(path))  # under the lock: no other writer changed it since
