@@ -25,20 +25,26 @@ def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
         )
 
 
-def check_outputs(out: Path | None, fills_out: Path | None) -> None:
-    """``--out`` and ``--fills-out`` must be two files (also through symlinks and relative paths).
+def check_outputs(out: Path | None, fills_out: Path | None, state: Path | None = None) -> None:
+    """``--out``, ``--fills-out`` and the journal (``--state`` / ``--resume``) must be different files (also
+    through symlinks and relative paths).
 
-    Devices and FIFOs (``/dev/null`` for both) may be shared: they are written in place, nothing is lost.
+    Devices and FIFOs (``/dev/null`` for both outputs) may be shared: they are written in place, nothing is lost.
     """
-    if out is None or fills_out is None:
-        return
-    same = os.path.realpath(out) == os.path.realpath(fills_out)
-    if not same and out.exists() and fills_out.exists():
-        same = os.path.samefile(out, fills_out)
-    if same and out.exists() and not stat.S_ISREG(os.stat(out).st_mode):
-        return
-    if same:
-        raise ConfigError(f"--out and --fills-out name the same file {str(out)!r}", source="flags --out, --fills-out")
+    named = [(flag, path) for flag, path in (("--out", out), ("--fills-out", fills_out), ("--state", state))
+             if path is not None]
+    for i, (flag_a, a) in enumerate(named):
+        for flag_b, b in named[i + 1:]:
+            if _same_file(a, b):
+                raise ConfigError(f"{flag_a} and {flag_b} name the same file {str(a)!r}",
+                                  source=f"flags {flag_a}, {flag_b}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    same = os.path.realpath(a) == os.path.realpath(b)
+    if not same and a.exists() and b.exists():
+        same = os.path.samefile(a, b)
+    return same and not (a.exists() and not stat.S_ISREG(os.stat(a).st_mode))
 
 
 def warn(message: str) -> None:
