@@ -2,7 +2,8 @@
 
 Test-only seam: ``MMEXEC_TEST_KILL_AT=KIND:N`` (KIND ``step``, ``commit`` or ``checkpoint``) makes the process
 ``SIGKILL`` itself at that point of the journal writer -- the Nth step (absolute), or inside the Nth batch or
-checkpoint transaction of this process, after its rows are written and before ``COMMIT``. It exists so the
+checkpoint transaction of this process, after its rows are written and before ``COMMIT``. ``KIND:N:TERM``
+(or ``:HUP``, ``:INT``) sends that signal instead, for the clean-exit tests. It exists so the
 crash tests can kill at exact, reproducible instants; it is read here only and nothing else uses it.
 """
 
@@ -33,12 +34,13 @@ def _test_fault() -> Fault | None:
     value = os.environ.get(KILL_AT_ENV)
     if not value:
         return None
-    kind, _, count = value.partition(":")
+    kind, count, *name = value.split(":")
     target = (kind, int(count))
+    signum = signal.Signals["SIG" + name[0]] if name else signal.SIGKILL
 
     def fault(point: str, n: int) -> None:
         if (point, n) == target:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), signum)
 
     return fault
 
