@@ -118,3 +118,14 @@ def test_resume_with_force_of_a_complete_journal_writes_the_same_outputs(cli, tm
     assert (tmp_path / "r2.json").read_bytes() == (tmp_path / "r.json").read_bytes()
     assert (tmp_path / "f2.jsonl").read_bytes() == (tmp_path / "f.jsonl").read_bytes()
     assert json.loads((tmp_path / "r.json").read_bytes())["runtime"]
+
+
+def test_resume_with_another_state_path_is_refused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    made = cli(*SMALL, "--state", "j.db", "--out", "r.json")
+    assert made.exit_code == 0, made.output
+    same = cli("shadow", "--resume", "j.db", "--state", "./j.db", "--force", "--out", "r2.json")
+    assert same.exit_code == 0, same.output
+    other = cli("shadow", "--resume", "j.db", "--state", "k.db", "--force")
+    assert other.exit_code == 2
+    assert other.output == "error: --state names another journal than --resume (give --resume alone) (--state)\n"
+    assert not (tmp_path / "k.db").exists()

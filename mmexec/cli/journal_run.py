@@ -94,7 +94,10 @@ def execute_resume(table: str, flags: dict[str, Any], journal: JournalOptions, *
     if record.command != table:
         command = record.command.replace("_", "-")
         raise ConfigError(f"the journal is of a `mmexec {command}` run: resume it with that command", source=str(path))
-    given = {k: v for k, v in flags.items() if v is not None and not (k == "state" and Path(v) == path)}
+    state = flags.get("state")
+    if state is not None and not _same_path(Path(state), path):
+        raise ConfigError("--state names another journal than --resume (give --resume alone)", source="--state")
+    given = {k: v for k, v in flags.items() if v is not None and k != "state"}
     if given:
         changed = changed_keys(record, _validated(table, given))
         if changed:
@@ -120,6 +123,10 @@ def execute_resume(table: str, flags: dict[str, Any], journal: JournalOptions, *
         return resume(path, risk_listeners=[print_freeze_notice], fault=_test_fault(), checkpoint_every=every)
 
     _finish(open_run, total, show_progress(progress, total), out, fills_out)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _journal_settings(table: str, record: RunRecord, path: Path) -> Loaded[RunSettings]:
