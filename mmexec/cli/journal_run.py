@@ -15,11 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmexec.cli.run_checks import check_outputs
-from mmexec.cli.run_outputs import JournalOptions, print_freeze_notice, progress_bar, run_outputs, show_run_config
+from mmexec.cli.run_outputs import (
+    JournalOptions,
+    print_freeze_notice,
+    progress_bar,
+    run_outputs,
+    show_progress,
+    show_run_config,
+)
 from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mmexec.config.base import Loaded
     from mmexec.config.run import RunSettings
     from mmexec.journal.reader import RunRecord
@@ -45,7 +54,8 @@ def _test_fault() -> Fault | None:
     return fault
 
 
-def _finish(open_run: Any, total: int, progress: bool, out: Path | None, fills_out: Path | None) -> None:
+def _finish(open_run: Callable[[], JournaledRun], total: int, progress: bool, out: Path | None,
+            fills_out: Path | None) -> None:
     """Open the outputs (a bad target fails before the journal is touched), open the journaled run, run it to
     the end, write the fills (from the journal) and the report.
 
@@ -53,7 +63,7 @@ def _finish(open_run: Any, total: int, progress: bool, out: Path | None, fills_o
     the open batch is rolled back, the journal keeps its last commit and checkpoint and stays resumable.
     """
     with exit_cleanly_on_termination(), run_outputs(out, fills_out) as outputs:
-        journaled: JournaledRun = open_run()
+        journaled = open_run()
         try:
             with progress_bar(progress, total) as on_progress:
                 report = journaled.execute(on_progress)
@@ -81,7 +91,6 @@ def execute_journaled(table: str, spec: RunSpec, origins: dict[str, str], *, utc
 def execute_resume(table: str, flags: dict[str, Any], journal: JournalOptions, *, config: Path | None,
                    out: Path | None, fills_out: Path | None, progress: bool | None, show_config: bool = False) -> None:
     """``--resume PATH``: continue the journaled run (configuration from the journal only)."""
-    from mmexec.cli.run_outputs import show_progress
     from mmexec.journal.reader import JournalReader
     from mmexec.run.journaled import CHECKPOINT_EVERY, changed_keys, open_record, resume
 
