@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("mmexec.cli.config_cmd", "app", "Show the effective configuration and value origins."),
     "record": ("mmexec.cli.record", "app", "Record Bybit's live public order books and trades to a file."),
     "sweep": ("mmexec.cli.sweep", "app", "Parameter sweep: grid x seeds x data files, local or on Dask."),
+    "orders": ("mmexec.cli.orders", "app", "List the orders of a run journal (--state)."),
+    "fills": ("mmexec.cli.fills", "app", "List the fills of a run journal (--state)."),
 }
 
 

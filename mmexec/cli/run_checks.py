@@ -25,27 +25,27 @@ def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
         )
 
 
-def check_outputs(out: Path | None, fills_out: Path | None, html: Path | None = None) -> None:
-    """``--out``, ``--fills-out`` and ``--html`` must be different files (also through symlinks and relative
-    paths).
+def check_outputs(out: Path | None, fills_out: Path | None, state: Path | None = None,
+                  html: Path | None = None) -> None:
+    """``--out``, ``--fills-out``, ``--html`` and the journal (``--state`` / ``--resume``) must be different files
+    (also through symlinks and relative paths).
 
-    Devices and FIFOs (``/dev/null`` for all) may be shared: they are written in place, nothing is lost.
+    Devices and FIFOs (``/dev/null`` for several outputs) may be shared: they are written in place, nothing is lost.
     """
-    given = [(flag, path) for flag, path in (("--out", out), ("--fills-out", fills_out), ("--html", html))
-             if path is not None]
-    for i, (flag_a, a) in enumerate(given):
-        for flag_b, b in given[i + 1:]:
-            _refuse_same_file(flag_a, a, flag_b, b)
+    named = [(flag, path) for flag, path in (("--out", out), ("--fills-out", fills_out), ("--html", html),
+                                             ("--state", state)) if path is not None]
+    for i, (flag_a, a) in enumerate(named):
+        for flag_b, b in named[i + 1:]:
+            if _same_file(a, b):
+                raise ConfigError(f"{flag_a} and {flag_b} name the same file {str(a)!r}",
+                                  source=f"flags {flag_a}, {flag_b}")
 
 
-def _refuse_same_file(flag_a: str, a: Path, flag_b: str, b: Path) -> None:
+def _same_file(a: Path, b: Path) -> bool:
     same = os.path.realpath(a) == os.path.realpath(b)
     if not same and a.exists() and b.exists():
         same = os.path.samefile(a, b)
-    if same and a.exists() and not stat.S_ISREG(os.stat(a).st_mode):
-        return
-    if same:
-        raise ConfigError(f"{flag_a} and {flag_b} name the same file {str(a)!r}", source=f"flags {flag_a}, {flag_b}")
+    return same and not (a.exists() and not stat.S_ISREG(os.stat(a).st_mode))
 
 
 def warn(message: str) -> None:

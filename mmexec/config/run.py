@@ -29,8 +29,8 @@ _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 SYMBOL_RULE = "2-30 of A-Z, 0-9, like BTCUSDT"
 
 # --help panels (topics), in the order they are listed.
-RUN, RISK, EXCHANGE, FEES, OUTPUT = "Run", "Risk", "Exchange", "Fees", "Output"
-PANELS = (RUN, RISK, EXCHANGE, FEES, OUTPUT)
+RUN, RISK, EXCHANGE, FEES, STATE, OUTPUT = "Run", "Risk", "Exchange", "Fees", "State journal", "Output"
+PANELS = (RUN, RISK, EXCHANGE, FEES, STATE, OUTPUT)
 
 ApiEnv = Literal["dev", "shadow", "soak", "prod"]
 ExchangeName = Literal["fake", "bybit"]
@@ -170,6 +170,11 @@ class RunSettings(TableSettings):
     )
     max_samples: int = key(
         1000, "Most timeline samples kept; longer runs are thinned evenly", OUTPUT, "INT", ge=2, le=1_000_000
+    )
+    # --- state journal (the run's SQLite journal; resumed with the flag --resume) ----------------------
+    state: Path | None = key(
+        None, "Journal the run into this SQLite file (orders, fills, checkpoints) so it can be resumed", STATE,
+        "FILE", shown="none",
     )
 
     @field_validator("symbols", mode="before")

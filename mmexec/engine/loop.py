@@ -338,12 +338,14 @@ class ExecutionLoop:
         return to_jsonable(self.run(params, progress=progress), fragments=False)  # type: ignore[no-any-return]
 
     def run(self, params: ExecutionParams, *, progress: ProgressCallback | None = None,
-            source: SteppedMarket | None = None) -> dict[str, Any]:
+            source: SteppedMarket | None = None, start_step: int = 0) -> dict[str, Any]:
         """Like :meth:`run_shadow` but the report keeps exact ``Decimal`` values; ``source`` replaces the
-        synthetic market of ``params``."""
-        self.run_started_ms = self.clock.now_ms()
-        self.freezes_at_start = self.risk_monitor.freezes_total
-        self.quotes_at_start = self.stats.quotes
+        synthetic market of ``params``. ``start_step`` > 0 continues a run restored after that many steps
+        (pass its market as ``source``)."""
+        if not start_step:
+            self.run_started_ms = self.clock.now_ms()
+            self.freezes_at_start = self.risk_monitor.freezes_total
+            self.quotes_at_start = self.stats.quotes
         self._unfreeze_after_ms = params.unfreeze_after_ms
         market = source if source is not None else params.make_market()
         self.market = market
@@ -364,7 +366,7 @@ class ExecutionLoop:
         journal_hooks = self.journal_hooks
         after = params.unfreeze_after_ms
         every = max(1, params.iterations // 100)
-        for i in range(params.iterations):
+        for i in range(start_step, params.iterations):
             now = advance(interval)
             on_fill()
             if self._frozen_at_ms is not None:

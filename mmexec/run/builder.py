@@ -151,14 +151,15 @@ def _core_sections(loop: ExecutionLoop, params: ExecutionParams) -> dict[str, An
 
 def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
               fill_listeners: Sequence[FillListener] = (), risk_listeners: Sequence[RiskListener] = (),
-              config_sources: Mapping[str, str] | None = None) -> Run:
-    """Assemble one run. ``config_sources`` (setting -> origin) only improves error messages."""
+              config_sources: Mapping[str, str] | None = None, order_store: InMemoryOrderStore | None = None) -> Run:
+    """Assemble one run. ``config_sources`` (setting -> origin) only improves error messages; ``order_store``
+    replaces the default in-memory store (e.g. the journal's)."""
     fees = spec.fees
     fee_config = resolve_fee_config(fees.fee_tier, fees.fee_profiles, fees.fee_maker_bps, fees.fee_taker_bps,
                                     fees.rebate_maker_bps, sources=config_sources)
     clock = VirtualClock(VIRTUAL_EPOCH_MS)
     exchange = build_venue(spec, clock, secret_provider)
-    store = InMemoryOrderStore()
+    store = order_store if order_store is not None else InMemoryOrderStore()
     risk = RuntimeRiskMonitor(spec.risk.max_inv, spec.risk.max_total, spec.risk.edge_threshold)
     strategy = spec.strategy
     policy = QuotingPolicy(requote_bps=strategy.requote_bps, quote_offset_ticks=strategy.quote_offset_ticks,

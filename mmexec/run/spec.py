@@ -86,6 +86,7 @@ class OutputSpec:
 
     out: Path | None = None
     fills_out: Path | None = None
+    state: Path | None = None  # the SQLite journal of the run (--state)
 
 
 _PARTS: dict[str, type[Any]] = {
@@ -98,7 +99,7 @@ _PARTS: dict[str, type[Any]] = {
     "output": OutputSpec,
 }
 _BYBIT_ONLY = ("mode", "api_env", "rate_limit_capacity", "rate_limit_refill")
-_NOT_IN_REPORT = ("out", "fills_out")
+_NOT_IN_REPORT = ("out", "fills_out", "state")
 # strategy knobs join the report's config only when set, so reports of runs without them keep their bytes
 _SHOWN_WHEN_SET = {"quote_offset_ticks": 0, "skew_bps": Decimal(0)}
 
@@ -177,7 +178,7 @@ def _coerce(key: str, value: Any) -> Any:
         return to_decimal(value)
     if key in {"fee_maker_bps", "fee_taker_bps", "rebate_maker_bps"} and value is not None:
         return to_decimal(value)
-    if key in {"fee_profiles", "out", "fills_out"} and value is not None:
+    if key in {"fee_profiles", "out", "fills_out", "state"} and value is not None:
         return Path(value)
     return value
 

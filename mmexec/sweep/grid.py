@@ -19,6 +19,7 @@ from mmexec.errors import ConfigError
 
 SEED_KEY = "seed"
 DATA_KEY = "data"
+JOURNAL_KEY = "state"  # the run journal of a run command (refused by a sweep)
 MAX_SEED = 2**63 - 1
 MAX_RUNS = 1_000_000
 # Keys that vary through their own option, never through --grid.
@@ -264,6 +265,16 @@ def build_points(axes: Sequence[GridAxis], seeds: Sequence[int], groups: Sequenc
     return tuple(sorted(points, key=lambda p: sort_key(p.params)))
 
 
+def _refuse_journal(axes: Sequence[GridAxis], base: Mapping[str, Any]) -> None:
+    """The run journal (``state``, ``--state``) belongs to one run command: a sweep's runs are not journaled."""
+    for axis in axes:
+        if axis.key == JOURNAL_KEY:
+            raise ConfigError("a sweep does not journal its runs: state cannot be swept", source=axis.source)
+    if base.get(JOURNAL_KEY) is not None:
+        raise ConfigError("a sweep does not journal its runs: remove the state key (--state, MMEXEC_SHADOW__STATE "
+                          "or [shadow] state)", source="state")
+
+
 def make_plan(settings_cls: Any, run_flags: Mapping[str, Any], axes: Sequence[GridAxis], seeds: Sequence[int] | None,
               files: Sequence[str], per_file: bool, config_file: Any = None) -> SweepPlan:
     """Validate the run flags, every grid value and every combination with the run settings model."""
@@ -277,6 +288,7 @@ def make_plan(settings_cls: Any, run_flags: Mapping[str, Any], axes: Sequence[Gr
     if per_file and not files:
         raise ConfigError("--per-file needs data files (--data FILE…)", source="--per-file")
     base = dict(load_settings(settings_cls, run_flags, config_file).settings.model_dump())
+    _refuse_journal(axes, base)
 
     def validate(overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
         try:

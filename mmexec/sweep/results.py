@@ -21,7 +21,7 @@ import orjson
 
 from mmexec.artifacts import write_atomic
 from mmexec.errors import ConfigError
-from mmexec.sweep.grid import sort_key
+from mmexec.sweep.grid import JOURNAL_KEY, sort_key
 from mmexec.sweep.runner import RunResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
@@ -33,7 +33,8 @@ def sweep_id(settings: Mapping[str, Any], params: Iterable[str], utc: str) -> st
     from mmexec._version import __version__
     from mmexec.canonical import dumps
 
-    fixed = {k: v for k, v in settings.items() if k not in set(params)}
+    # the journal key is always unset in a sweep (refused): leaving it out keeps ids from before it existed
+    fixed = {k: v for k, v in settings.items() if k not in set(params) and k != JOURNAL_KEY}
     fixed = {k: (str(v) if isinstance(v, Path) else v) for k, v in fixed.items()}
     blob = dumps({"settings": fixed, "utc": utc, "version": __version__})
     return hashlib.sha256(blob).hexdigest()[:16]
