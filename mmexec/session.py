@@ -33,6 +33,8 @@ NETWORK_REFUSED = (
     "machine. Use --no-network (the default)"
 )
 _BYBIT_ONLY = ("mode", "api_env", "rate_limit_capacity", "rate_limit_refill")
+_REPLAY_ONLY = ("market", "data", "data_format", "instrument", "instruments_file", "fill_model", "queue_model",
+                "response_latency_ms", "markout_ms", "edge_window", "quote_offset_ticks", "skew_bps", "order_qty")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,20 @@ class RunConfig:
     fee_maker_bps: Decimal | None = None
     fee_taker_bps: Decimal | None = None
     rebate_maker_bps: Decimal | None = None
+    # market data replay (issue #11); echoed in the report only when market = replay
+    market: str = "synthetic"
+    data: tuple[Path, ...] = ()
+    data_format: str = "auto"
+    instrument: Mapping[str, str] = field(default_factory=dict)
+    instruments_file: Path | None = None
+    fill_model: str | None = None
+    queue_model: str = "risk-averse"
+    response_latency_ms: int = 100
+    markout_ms: int = 1000
+    edge_window: int = 20
+    quote_offset_ticks: int = 0
+    skew_bps: Decimal = Decimal(0)
+    order_qty: Decimal | None = None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RunConfig:
@@ -73,6 +89,8 @@ class RunConfig:
         kwargs = {k: v for k, v in values.items() if k in names}
         if "symbols" in kwargs:
             kwargs["symbols"] = tuple(kwargs["symbols"])
+        if "data" in kwargs:
+            kwargs["data"] = tuple(Path(p) for p in kwargs["data"] or ())
         return cls(**kwargs)
 
     def execution_params(self, utc: str | None) -> ExecutionParams:
@@ -97,6 +115,12 @@ class RunConfig:
         out["symbols"] = list(self.symbols)
         out["ref_price"] = dict(self.ref_price)
         out["fee_profiles"] = str(self.fee_profiles) if self.fee_profiles is not None else None
+        if self.market == "replay":
+            from mmexec.run.replay import replay_config_section
+
+            return replay_config_section(self, out)
+        for key in _REPLAY_ONLY:
+            out.pop(key)
         if self.exchange != "bybit":
             for key in _BYBIT_ONLY:
                 out.pop(key)
@@ -186,6 +210,10 @@ def run_session(
 ) -> dict[str, Any]:
     """Run one session and return its report with exact ``Decimal`` values (see :mod:`mmexec.canonical`)."""
     stamp = utc or utc_now_iso()
+    if config.market == "replay":
+        from mmexec.run.replay import run_replay
+
+        return run_replay(config, utc=stamp, fill_listeners=fill_listeners, config_sources=config_sources)
     session = build_session(config, utc=stamp, secret_provider=secret_provider, fill_listeners=fill_listeners,
                             config_sources=config_sources)
     report = session.loop.run(config.execution_params(stamp), progress=progress)

@@ -19,6 +19,7 @@ _SIM = "Simulated exchange"
 _BYBIT = "Bybit dry-run"
 _FEES = "Fees"
 _OUT = "Output & config"
+_REPLAY = "Market data replay"
 
 Text = str | None
 # Parameters of the run command that are not settings keys (and the closure's own variables).
@@ -51,7 +52,20 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         fill_rate: Annotated[Text, _opt("--fill-rate", "Probability an order fills, 0..1 [default: 0.7]", _SIM, "RATE")] = None,
         reject_rate: Annotated[Text, _opt("--reject-rate", "Probability an order is rejected, 0..1 [default: 0.05]", _SIM, "RATE")] = None,
         partial_fill_rate: Annotated[Text, _opt("--partial-fill-rate", "Probability a fill comes in two parts, 0..1 [default: 0]", _SIM, "RATE")] = None,
-        latency_ms: Annotated[Text, _opt("--latency-ms", "Virtual ms from placement to fill [default: 100]", _SIM, "MS")] = None,
+        latency_ms: Annotated[Text, _opt("--latency-ms", "Virtual ms from placement to fill; replay: order entry latency, local -> venue [default: 100]", _SIM, "MS")] = None,
+        market: Annotated[Text, _opt("--market", "synthetic (random walk) or replay (recorded data, --data) [default: synthetic]", _REPLAY, "KIND")] = None,
+        data: Annotated[list[str] | None, _opt("--data", "Market capture to replay: Binance or Bybit, .gz/.zip/plain (repeatable)", _REPLAY, "FILE")] = None,
+        data_format: Annotated[Text, _opt("--data-format", "auto, binance-usdm, binance-spot or bybit [default: auto]", _REPLAY, "FMT")] = None,
+        instrument: Annotated[list[str] | None, _opt("--instrument", "Tick and lot size of a symbol, SYMBOL=TICK/LOT (repeatable)", _REPLAY, "SYM=T/L")] = None,
+        instruments_file: Annotated[Text, _opt("--instruments-file", "Bybit instruments-info response (JSON) with tick and lot sizes", _REPLAY, "FILE")] = None,
+        fill_model: Annotated[Text, _opt("--fill-model", "queue (replay) or probabilistic (synthetic) [default: by --market]", _REPLAY, "MODEL")] = None,
+        queue_model: Annotated[Text, _opt("--queue-model", "Depth decreases not explained by trades: risk-averse or proportional [default: risk-averse]", _REPLAY, "MODEL")] = None,
+        response_latency_ms: Annotated[Text, _opt("--response-latency-ms", "Venue -> strategy latency of fills and rejects [default: 100]", _REPLAY, "MS")] = None,
+        markout_ms: Annotated[Text, _opt("--markout-ms", "Markout horizon of the measured edge [default: 1000]", _REPLAY, "MS")] = None,
+        edge_window: Annotated[Text, _opt("--edge-window", "Fills in the rolling measured edge [default: 20]", _REPLAY, "INT")] = None,
+        quote_offset_ticks: Annotated[Text, _opt("--quote-offset-ticks", "Quote this many ticks behind the touch [default: 0]", _REPLAY, "INT")] = None,
+        skew_bps: Annotated[Text, _opt("--skew-bps", "Shift both quotes against the position, bps at full --max-inv [default: 0]", _REPLAY, "BPS")] = None,
+        order_qty: Annotated[Text, _opt("--order-qty", "Fixed base quantity per order (instead of --order-notional)", _REPLAY, "QTY")] = None,
         mode: Annotated[Text, _opt("--mode", "Bybit adapter mode: shadow or dryrun [default: shadow]", _BYBIT, "MODE")] = None,
         network: Annotated[bool | None, typer.Option("--network/--no-network", help="Network access (refused: dry-run only) [default: --no-network]", rich_help_panel=_BYBIT, show_default=False)] = None,
         api_env: Annotated[Text, _opt("--api-env", "Credentials environment: dev, shadow, soak, prod [default: dev]", _BYBIT, "ENV")] = None,
@@ -69,8 +83,9 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
         log_level: Annotated[Text, _opt("--log-level", "JSON log lines on stderr from this level: debug, info, warning, error [default: warning]", _OUT, "LEVEL")] = None,
     ) -> None:
         flags = {k: v for k, v in locals().items() if k not in _NOT_SETTINGS}
-        if ref_price == []:
-            flags["ref_price"] = None
+        for key in ("ref_price", "data", "instrument"):
+            if flags.get(key) == []:
+                flags[key] = None
         from mmexec.cli.run_impl import execute_run
         from mmexec.logs import configure_logging
 

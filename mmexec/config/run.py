@@ -65,6 +65,42 @@ class RunSettings(TableSettings):
     fee_taker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
     rebate_maker_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
 
+    # --- market data replay ---------------------------------------------------------------------
+    market: Literal["synthetic", "replay"] = "synthetic"
+    data: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    data_format: Literal["auto", "binance-usdm", "binance-spot", "bybit"] = "auto"
+    instrument: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    instruments_file: Path | None = None
+    fill_model: Literal["queue", "probabilistic"] | None = None
+    queue_model: Literal["risk-averse", "proportional"] = "risk-averse"
+    response_latency_ms: int = Field(default=100, ge=0, le=86_400_000)
+    markout_ms: int = Field(default=1000, ge=1, le=3_600_000)
+    edge_window: int = Field(default=20, ge=1, le=100_000)
+    quote_offset_ticks: int = Field(default=0, ge=0, le=1_000_000)
+    skew_bps: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
+    order_qty: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("instrument", mode="before")
+    @classmethod
+    def _instrument(cls, value: Any) -> Any:
+        value = _split_csv(value)
+        if isinstance(value, list):
+            parsed: dict[str, str] = {}
+            for item in value:
+                sym, sep, grid = str(item).partition("=")
+                if not sep or "/" not in grid:
+                    raise ValueError(f"expected SYMBOL=TICK/LOT, got {item!r}")
+                parsed[sym.strip().upper()] = grid.strip()
+            return parsed
+        if isinstance(value, dict):
+            return {str(k).upper(): str(v) for k, v in value.items()}
+        return value
+
     @field_validator("symbols", mode="before")
     @classmethod
     def _symbols(cls, value: Any) -> Any:

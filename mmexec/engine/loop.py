@@ -122,6 +122,9 @@ class ExecutionLoop:
         self.run_started_ms = self.clock.now_ms()
         self.freezes_at_start = 0
         self.market: SyntheticMarket | None = None
+        # Injected instruments (replay: grids from the market source) and the requote band of quote().
+        self.instruments: dict[str, Instrument] = {}
+        self.requote_bps = Decimal("2")
         # Optional exchange extension: the time of the earliest scheduled fill, to skip idle polls.
         self._next_fill_ms: Callable[[], int | None] | None = getattr(exchange, "next_fill_ms", None)
 
@@ -129,7 +132,7 @@ class ExecutionLoop:
     def _book(self, symbol: str, params: ExecutionParams) -> _Book:
         book = self._books.get(symbol)
         if book is None:
-            inst = self.market.instruments.get(symbol) if self.market else None
+            inst = self.instruments.get(symbol) or (self.market.instruments.get(symbol) if self.market else None)
             if inst is None:
                 refs = params.ref_prices
                 ref = to_decimal(refs[symbol]) if symbol in refs else None
@@ -146,6 +149,24 @@ class ExecutionLoop:
         ask = int((quote.ask / tick).to_integral_value(rounding=ROUND_CEILING))
         self.stats.quotes += 1
         self._quote(book, bid, ask)
+
+    def quote(self, symbol: str, bid_ticks: int, ask_ticks: int) -> None:
+        """Quote ``symbol`` at these prices in ticks (its instrument must be in :attr:`instruments`)."""
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = _Book(self.instruments[symbol], self.requote_bps)
+        self.stats.quotes += 1
+        self._quote(book, bid_ticks, ask_ticks)
+
+    def on_order_rejected(self, client_order_id: str) -> None:
+        """The venue refused an acknowledged order (post-only that would cross on arrival): it is gone."""
+        order = self.order_store.get(client_order_id)
+        if order is None or not order.state.is_active:
+            return
+        self.order_store.mark_canceled(client_order_id, now_ms=self.clock._now_ms)
+        self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
+        self.stats.rejected += 1
+        self._release(order)
 
     def _quote(self, book: _Book, bid: int, ask: int) -> None:
         # Invariant: book.bid / book.ask is None or an active order (fills and cancels clear it).

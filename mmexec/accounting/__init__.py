@@ -1,0 +1,1 @@
+"""Accounting of a run beyond the engine's own books: markouts of fills (replay)."""
