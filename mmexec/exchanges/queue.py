@@ -197,8 +197,7 @@ class QueueVenue:
                 if unexplained > 0 and self.proportional and order.ahead:
                     order.ahead -= order.ahead * unexplained // old
             order.traded = 0
-            if order.ahead > new:
-                order.ahead = new
+            order.ahead = min(order.ahead, new)
 
     def _on_trade(self, ev: TradePrint, resting: list[_Order]) -> None:
         hits_bids = ev.aggressor_side == "SELL"
@@ -232,7 +231,7 @@ class QueueVenue:
             self.first_fill_wait_ms += max(0, now_ms - order.arrive_ms)
         if order.filled == order.lots:
             self._resting[order.symbol].remove(order)
-        tick, lot = self.grids[order.symbol]
+        lot = self.grids[order.symbol][1]
         qty = lots * lot
         totals = self._executions.get(order.symbol)
         if totals is None:

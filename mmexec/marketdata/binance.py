@@ -37,19 +37,22 @@ def is_inverse(symbol: str) -> bool:
     return "_" in symbol or symbol.endswith("USD")
 
 
-def symbols_in(path: Path, sample: list[tuple[int, bytes]]) -> list[str]:
-    """Symbols named by the streams of the first lines (sorted); inverse contracts -> :class:`InputError`."""
-    found: set[str] = set()
+def symbols_in(path: Path, sample: list[tuple[int, bytes]]) -> dict[str, int]:
+    """Symbols named by the streams of the first lines, with the line each first appears on (unreadable
+    lines are left to the parser, which names them); inverse contracts -> :class:`InputError`."""
+    found: dict[str, int] = {}
     for line_no, line in sample:
-        _, body = split_receive_time(line)
-        obj = orjson.loads(body)
+        try:
+            obj = orjson.loads(split_receive_time(line)[1])
+        except (ValueError, orjson.JSONDecodeError):
+            continue
         stream = obj.get("stream") if isinstance(obj, dict) else None
         if isinstance(stream, str):
             symbol = _stream_kind(stream)[1]
             if is_inverse(symbol):
                 raise InputError(INVERSE_REFUSED.format(sym=stream.partition("@")[0]), source=where(path, line_no))
-            found.add(symbol)
-    return sorted(found)
+            found.setdefault(symbol, line_no)
+    return found
 
 
 def _levels(raw: list[list[str]], price: Grid, qty: Grid) -> list[Level]:
@@ -103,7 +106,7 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
                 yield BestBidAsk(symbol, eff, exch if exch is not None else eff // 1_000_000,
                                  price.steps(data["b"]), qty.steps(data["B"]), price.steps(data["a"]),
                                  qty.steps(data["A"]))
-            elif kind == _TRADE or kind == _AGG:
+            elif kind in (_TRADE, _AGG):
                 exch = data["E"]
                 if data.get("X", "MARKET") != "MARKET":
                     counts["trade_skipped"] = counts.get("trade_skipped", 0) + 1

@@ -97,7 +97,7 @@ class OrderBook:
             if self.fresh:  # the first diff after a snapshot
                 if ev.last_id < last + (ev.prev_id < 0):
                     return False  # already covered by the snapshot
-                chained = ev.first_id <= last + (ev.prev_id < 0) <= ev.last_id
+                chained = ev.first_id <= last + (ev.prev_id < 0) <= ev.last_id or ev.prev_id == last
                 self.fresh = False
             elif ev.prev_id >= 0:
                 chained = ev.prev_id == last

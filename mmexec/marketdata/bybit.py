@@ -27,19 +27,22 @@ def _topic_symbol(topic: str) -> tuple[str, str]:
     return kind, rest.rpartition(".")[2].upper()
 
 
-def symbols_in(path: Path, sample: list[tuple[int, bytes]]) -> list[str]:
-    found: set[str] = set()
+def symbols_in(path: Path, sample: list[tuple[int, bytes]]) -> dict[str, int]:
+    """Symbols of the first lines' topics, with the line each first appears on."""
+    found: dict[str, int] = {}
     for line_no, line in sample:
-        _, body = split_receive_time(line)
-        obj = orjson.loads(body)
+        try:
+            obj = orjson.loads(split_receive_time(line)[1])
+        except (ValueError, orjson.JSONDecodeError):
+            continue
         topic = obj.get("topic") if isinstance(obj, dict) else None
         if isinstance(topic, str):
             symbol = _topic_symbol(topic)[1]
             if symbol.endswith("USD"):
                 raise InputError(f"inverse contracts ({symbol}) are out of scope: their quantities are contracts, "
                                  "not coins; replay linear or spot captures", source=where(path, line_no))
-            found.add(symbol)
-    return sorted(found)
+            found.setdefault(symbol, line_no)
+    return found
 
 
 def _levels(raw: list[list[str]], price: Grid, qty: Grid) -> list[Level]:

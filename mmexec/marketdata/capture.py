@@ -85,12 +85,11 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     line_no = 0
     try:
         with stream:
-            for line in io.BufferedReader(stream, 1 << 20) if isinstance(stream, gzip.GzipFile) else stream:
+            for raw in io.BufferedReader(stream, 1 << 20) if isinstance(stream, gzip.GzipFile) else stream:
                 line_no += 1
-                complete = line.endswith(b"\n")
-                line = line.strip()
+                line = raw.strip()
                 if line:
-                    yield line_no, line, complete
+                    yield line_no, line, raw.endswith(b"\n")
     except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as exc:
         reason = "truncated compressed data" if isinstance(exc, EOFError) else f"unreadable data ({exc})"
         raise InputError(f"{reason} after line {line_no}", source=where(path, line_no + 1)) from None
@@ -128,10 +127,9 @@ def detect_format(path: Path, sample: list[tuple[int, bytes]]) -> str:
     binance_spot_hint = False
     for line_no, line in sample:
         try:
-            _, body = split_receive_time(line)
-            obj = orjson.loads(body)
+            obj = orjson.loads(split_receive_time(line)[1])
         except (ValueError, orjson.JSONDecodeError):
-            raise InputError("not a market capture (unreadable line)", source=where(path, line_no)) from None
+            continue  # the parser names it
         if not isinstance(obj, dict):
             continue
         if "topic" in obj and "data" in obj:

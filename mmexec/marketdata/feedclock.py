@@ -21,7 +21,7 @@ _NS_PER_MS = 1_000_000
 class FeedClock:
     """Per-file receive clock; :meth:`stamp` returns the effective receive time in ns."""
 
-    __slots__ = ("_last_raw", "_last_eff", "clamped", "latency_ms", "path", "without_receive_time")
+    __slots__ = ("_last_eff", "_last_raw", "clamped", "latency_ms", "path", "without_receive_time")
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -46,8 +46,7 @@ class FeedClock:
         if eff < exch_ns:
             self.clamped += 1
             eff = exch_ns
-        if eff < self._last_eff:
-            eff = self._last_eff
+        eff = max(eff, self._last_eff)
         self._last_eff = eff
         return eff
 

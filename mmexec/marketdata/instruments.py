@@ -40,7 +40,7 @@ class Grid:
         if not step.is_finite() or step <= 0:
             raise ValueError(f"grid step must be positive, got {step}")
         step = step.normalize()
-        sign, digits, exponent = step.as_tuple()
+        exponent = step.as_tuple().exponent
         assert isinstance(exponent, int)
         self.step = step
         self.places = max(0, -exponent)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mmexec.errors import ConfigError, InputError
 from mmexec.marketdata import binance, bybit
-from mmexec.marketdata.capture import FORMATS, FileStats, detect_format, peek
+from mmexec.marketdata.capture import FORMATS, FileStats, detect_format, peek, where
 from mmexec.marketdata.events import MarketEvent
 from mmexec.marketdata.feedclock import FeedClock, latency_summary
 from mmexec.marketdata.instruments import Grid, InstrumentSpec, resolve_instruments
@@ -65,7 +65,7 @@ def open_captures(paths: Sequence[Path], *, data_format: str = "auto", symbols: 
                           source="--data-format")
     files: list[FileStats] = []
     found: list[str] = []
-    per_file: list[tuple[Path, list[str]]] = []
+    per_file: list[tuple[Path, dict[str, int]]] = []
     venues: set[str] = set()
     for path in paths:
         if not path.is_file():
@@ -75,10 +75,7 @@ def open_captures(paths: Sequence[Path], *, data_format: str = "auto", symbols: 
             raise InputError("empty market data file", source=str(path))
         fmt = detect_format(path, sample) if data_format == "auto" else data_format
         module = bybit if fmt == "bybit" else binance
-        try:
-            names = module.symbols_in(path, sample)
-        except (ValueError, AttributeError) as exc:
-            raise InputError(f"not a {fmt} capture ({exc})", source=str(path)) from None
+        names = module.symbols_in(path, sample)
         if not names:
             raise InputError(f"no {fmt} market data stream in the first lines", source=str(path))
         venues.add(fmt)
@@ -98,8 +95,8 @@ def open_captures(paths: Sequence[Path], *, data_format: str = "auto", symbols: 
         for path, names in per_file:
             extra = [s for s in names if s not in wanted]
             if extra:
-                raise InputError(f"the market data is for {', '.join(extra)}, not among --symbols "
-                                 f"{','.join(wanted)}", source=str(path))
+                raise InputError(f"data for {extra[0]}, which is not among --symbols {','.join(wanted)}",
+                                 source=where(path, names[extra[0]]))
         chosen = wanted
     else:
         chosen = sorted(found)
