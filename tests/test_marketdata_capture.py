@@ -145,7 +145,8 @@ def test_unknown_format_and_inverse_contracts(tmp_path: Path) -> None:
 def test_symbols_requested_must_be_in_the_data_and_known() -> None:
     with pytest.raises(ConfigError, match="SOLUSDT not in the market data"):
         open_captures([BTC], symbols=["BTCUSDT", "SOLUSDT"])
-    with pytest.raises(InputError, match=r"ETHUSDT, which is not among --symbols BTCUSDT \(ethusdt_20240808.gz line 1\)"):
+    expected = r"ETHUSDT, which is not among --symbols BTCUSDT \(ethusdt_20240808.gz line 1\)"
+    with pytest.raises(InputError, match=expected):
         open_captures([BTC, ETH], symbols=["BTCUSDT"])
 
 

@@ -86,12 +86,16 @@ def test_kill_switch_freezes_on_adverse_markouts() -> None:
     assert report["markout"]["edge"]["updates"] >= 1
 
 
-def _touches(path: Path) -> tuple[dict[tuple[str, int], list[tuple[int, str, int]]], dict[tuple[str, int], list[tuple[int, int]]]]:
+Trades = dict[tuple[str, int], list[tuple[int, str, int]]]
+Tops = dict[tuple[str, int], list[tuple[int, int]]]
+
+
+def _touches(path: Path) -> tuple[Trades, Tops]:
     """Independent look at the data: trades and the touch (bid, ask) after each event, by exchange ms."""
     source = open_captures([path])
     books: dict[str, OrderBook] = {}
-    trades: dict[tuple[str, int], list[tuple[int, str, int]]] = defaultdict(list)
-    tops: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    trades: Trades = defaultdict(list)
+    tops: Tops = defaultdict(list)
     for ev in source.events():
         book = books.setdefault(ev.symbol, OrderBook(ev.symbol))
         if isinstance(ev, TradePrint):

@@ -125,7 +125,7 @@ def detect_format(path: Path, sample: list[tuple[int, bytes]]) -> str:
     import orjson
 
     binance_spot_hint = False
-    for line_no, line in sample:
+    for _, line in sample:
         try:
             obj = orjson.loads(split_receive_time(line)[1])
         except (ValueError, orjson.JSONDecodeError):
