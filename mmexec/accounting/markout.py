@@ -24,6 +24,7 @@ HORIZONS_MS = (100, 1_000, 5_000, 30_000)
 _BPS = Decimal(10_000)
 _Q = Decimal("0.0001")
 _ZERO = Decimal(0)
+_NEVER = 2**62
 
 
 def _label(horizon_ms: int) -> str:
@@ -68,25 +69,32 @@ class MarkoutTracker:
         self._sums: dict[str, dict[int, _Sums]] = {s: {h: _Sums() for h in self.horizons} for s in symbols}
         self._window: dict[str, deque[Decimal]] = {s: deque(maxlen=edge_window) for s in symbols}
         self._window_sum: dict[str, Decimal] = dict.fromkeys(symbols, _ZERO)
-        self.pending: dict[str, int] = dict.fromkeys(symbols, 0)  # markouts waiting for their mid
+        # earliest target time of a waiting markout per symbol (a large sentinel when none waits)
+        self.next_due: dict[str, int] = dict.fromkeys(symbols, _NEVER)
         self.edge_updates = 0
         self.last_edge: dict[str, Decimal] = {}
 
     def on_execution(self, fill: FillEvent) -> None:
         sign = 1 if fill.side is Side.BUY else -1
-        self.pending[fill.symbol] += len(self.horizons)
         for horizon, queue in zip(self.horizons, self._waiting[fill.symbol], strict=True):
             queue.append((fill.timestamp_ms + horizon, sign, fill.price))
+        self._set_next_due(fill.symbol)
+
+    def _set_next_due(self, symbol: str) -> None:
+        heads = [queue[0][0] for queue in self._waiting[symbol] if queue]
+        self.next_due[symbol] = min(heads) if heads else _NEVER
 
     def advance(self, symbol: str, exch_ms: int, mid2: int) -> None:
         """An event of ``symbol`` at ``exch_ms`` is about to change the book whose touch mid is ``mid2 / 2``
-        ticks: every fill whose target time is before ``exch_ms`` resolves at this mid."""
+        ticks: every fill whose target time is before ``exch_ms`` resolves at this mid. Callers may skip
+        the call while ``exch_ms <= next_due[symbol]``."""
         waiting = self._waiting.get(symbol)
         if waiting is None or mid2 == 0:
             return
         for index, queue in enumerate(waiting):
             if queue and queue[0][0] < exch_ms:
                 self._resolve(symbol, index, queue, exch_ms, mid2)
+        self._set_next_due(symbol)
 
     def _resolve(self, symbol: str, index: int, queue: deque[tuple[int, int, Decimal]], exch_ms: int,
                  mid2: int) -> None:
@@ -96,7 +104,6 @@ class MarkoutTracker:
         fee = self.fee_bps.get(symbol, _ZERO)
         while queue and queue[0][0] < exch_ms:
             _, sign, price = queue.popleft()
-            self.pending[symbol] -= 1
             gross = (mid - price) * _BPS / price if sign > 0 else (price - mid) * _BPS / price
             net = gross - fee
             sums.add(gross, net)

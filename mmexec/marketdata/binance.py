@@ -18,7 +18,7 @@ from mmexec.errors import InputError
 from mmexec.marketdata.capture import FileStats, iter_lines, split_receive_time, torn_or_raise, where
 from mmexec.marketdata.events import BestBidAsk, BookDelta, BookSnapshot, Level, MarketEvent, TradePrint
 from mmexec.marketdata.feedclock import FeedClock
-from mmexec.marketdata.instruments import Grid, OffGridError
+from mmexec.marketdata.instruments import Grid, OffGridError, levels_of
 
 _DEPTH, _BBO, _TRADE, _AGG, _OTHER = 0, 1, 2, 3, 4
 INVERSE_REFUSED = ("inverse contracts (Binance COIN-M, {sym}) are out of scope: their quantities are contracts, "
@@ -56,8 +56,7 @@ def symbols_in(path: Path, sample: list[tuple[int, bytes]]) -> dict[str, int]:
 
 
 def _levels(raw: list[list[str]], price: Grid, qty: Grid) -> list[Level]:
-    p, q = price.steps, qty.steps
-    return [(p(level[0]), q(level[1])) for level in raw]
+    return levels_of(raw, price, qty)
 
 
 def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedClock,

@@ -19,7 +19,7 @@ from mmexec.errors import InputError
 from mmexec.marketdata.capture import FileStats, iter_lines, split_receive_time, torn_or_raise, where
 from mmexec.marketdata.events import BookDelta, BookSnapshot, Level, MarketEvent, TradePrint
 from mmexec.marketdata.feedclock import FeedClock
-from mmexec.marketdata.instruments import Grid, OffGridError
+from mmexec.marketdata.instruments import Grid, OffGridError, levels_of
 
 
 def _topic_symbol(topic: str) -> tuple[str, str]:
@@ -46,8 +46,7 @@ def symbols_in(path: Path, sample: list[tuple[int, bytes]]) -> dict[str, int]:
 
 
 def _levels(raw: list[list[str]], price: Grid, qty: Grid) -> list[Level]:
-    p, q = price.steps, qty.steps
-    return [(p(level[0]), q(level[1])) for level in raw]
+    return levels_of(raw, price, qty)
 
 
 def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedClock,

@@ -76,6 +76,23 @@ class Grid:
         return steps * self.step
 
 
+def levels_of(raw: list[list[str]], price: Grid, qty: Grid) -> list[tuple[int, int]]:
+    """``[[price, qty], ...]`` decimal strings -> ``[(ticks, lots), ...]`` (the per-level hot path: cache hits
+    are looked up inline)."""
+    pget, qget = price._cache.get, qty._cache.get
+    out: list[tuple[int, int]] = []
+    append = out.append
+    for p, q in raw:
+        tp = pget(p)
+        if tp is None:
+            tp = price.steps(p)
+        tq = qget(q)
+        if tq is None:
+            tq = qty.steps(q)
+        append((tp, tq))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class InstrumentSpec:
     """Tick and lot size of one symbol, with where they came from (for errors and the report)."""

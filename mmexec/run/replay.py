@@ -149,7 +149,7 @@ def _drive(config: Any, source: ReplaySource, books: dict[str, OrderBook], venue
     on_fill = loop.on_fill
     on_market = venue.on_market
     advance_markout = markout.advance
-    pending = markout.pending
+    next_due = markout.next_due
     next_quote = -1
     count = 0
     first = True
@@ -186,7 +186,7 @@ def _drive(config: Any, source: ReplaySource, books: dict[str, OrderBook], venue
                 next_quote = now - now % interval + interval
             clock.advance_to(now)
             respond()
-        if pending[ev.symbol]:
+        if ev.exch_ms > next_due[ev.symbol]:
             advance_markout(ev.symbol, ev.exch_ms, books[ev.symbol].mid2())
         on_market(ev)
         count += 1
