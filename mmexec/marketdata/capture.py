@@ -78,21 +78,34 @@ def _open_binary(path: Path) -> IO[bytes]:
     return raw
 
 
+STREAM_ERRORS = (EOFError, OSError, zlib.error, zipfile.BadZipFile)
+
+
+def open_stream(path: Path) -> IO[bytes]:
+    """The decompressed content of a capture as a buffered binary stream (iterate it for lines)."""
+    stream = _open_binary(path)
+    return io.BufferedReader(stream, 1 << 20) if isinstance(stream, gzip.GzipFile) else stream  # type: ignore[arg-type]
+
+
+def stream_error(path: Path, line_no: int, exc: BaseException) -> InputError:
+    """The error for a compressed stream that broke after ``line_no`` lines."""
+    reason = "truncated compressed data" if isinstance(exc, EOFError) else f"unreadable data ({exc})"
+    return InputError(f"{reason} after line {line_no}", source=where(path, line_no + 1))
+
+
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     """``(line_no, line, complete)`` of every non-empty line; ``complete`` is False for a last line cut off
     mid-write (no newline). Truncated or corrupt compressed data -> :class:`InputError` naming the line."""
-    stream = _open_binary(path)
     line_no = 0
     try:
-        with stream:
-            for raw in io.BufferedReader(stream, 1 << 20) if isinstance(stream, gzip.GzipFile) else stream:
+        with open_stream(path) as stream:
+            for raw in stream:
                 line_no += 1
                 line = raw.strip()
                 if line:
                     yield line_no, line, raw.endswith(b"\n")
-    except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as exc:
-        reason = "truncated compressed data" if isinstance(exc, EOFError) else f"unreadable data ({exc})"
-        raise InputError(f"{reason} after line {line_no}", source=where(path, line_no + 1)) from None
+    except STREAM_ERRORS as exc:
+        raise stream_error(path, line_no, exc) from None
 
 
 def peek(path: Path, limit: int = _PEEK_LINES) -> list[tuple[int, bytes]]:

@@ -1,4 +1,9 @@
-"""Normalised market events: frozen slotted dataclasses in integer ticks and lots of the instrument grid.
+"""Normalised market events: immutable records in integer ticks and lots of the instrument grid.
+
+They are named tuples, not frozen dataclasses, for the reason the engine's fills are (see
+:mod:`mmexec.engine.models`): a replay builds one per recorded message, and a named tuple built with
+``tuple.__new__`` costs a fifth of a frozen dataclass. They are just as immutable and slotted; compare them by
+type as well as value (``type(a) is type(b) and a == b``) if it matters.
 
 Every event carries ``symbol``, ``local_ns`` (receive time, the strategy's clock, after the clamp described in
 the README: never earlier than the exchange time) and ``exch_ms`` (exchange event time, the venue's clock).
@@ -7,14 +12,13 @@ Levels are ``(price_ticks, qty_lots)`` tuples; a quantity of 0 deletes the level
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Level = tuple[int, int]
 Levels = tuple[Level, ...] | list[Level]
 
 
-@dataclass(frozen=True, slots=True)
-class BookSnapshot:
+class BookSnapshot(NamedTuple):
     """A full book: replaces everything known about the symbol."""
 
     symbol: str
@@ -25,8 +29,7 @@ class BookSnapshot:
     update_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class BookDelta:
+class BookDelta(NamedTuple):
     """Changed levels with their new absolute quantities. ``prev_id`` is -1 when the venue gives none
     (Binance spot, Bybit: continuity is ``first_id == previous last_id + 1``)."""
 
@@ -40,8 +43,7 @@ class BookDelta:
     prev_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class BestBidAsk:
+class BestBidAsk(NamedTuple):
     """Top of book from a best bid/offer stream."""
 
     symbol: str
@@ -53,8 +55,7 @@ class BestBidAsk:
     ask_qty: int
 
 
-@dataclass(frozen=True, slots=True)
-class TradePrint:
+class TradePrint(NamedTuple):
     """A public trade; ``aggressor_side`` is ``"BUY"`` (taker bought, hit the ask) or ``"SELL"``."""
 
     symbol: str

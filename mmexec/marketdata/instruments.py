@@ -77,20 +77,18 @@ class Grid:
 
 
 def levels_of(raw: list[list[str]], price: Grid, qty: Grid) -> list[tuple[int, int]]:
-    """``[[price, qty], ...]`` decimal strings -> ``[(ticks, lots), ...]`` (the per-level hot path: cache hits
-    are looked up inline)."""
-    pget, qget = price._cache.get, qty._cache.get
-    out: list[tuple[int, int]] = []
-    append = out.append
-    for p, q in raw:
-        tp = pget(p)
-        if tp is None:
-            tp = price.steps(p)
-        tq = qget(q)
-        if tq is None:
-            tq = qty.steps(q)
-        append((tp, tq))
-    return out
+    """``[[price, qty], ...]`` decimal strings -> ``[(ticks, lots), ...]``. The per-level hot path: when every
+    string is already cached this is one comprehension; otherwise the new strings are converted first."""
+    pc, qc = price._cache, qty._cache
+    try:
+        return [(pc[p], qc[q]) for p, q in raw]
+    except KeyError:
+        for p, q in raw:
+            if p not in pc:
+                price.steps(p)
+            if q not in qc:
+                qty.steps(q)
+        return [(pc[p], qc[q]) for p, q in raw]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ rejects reach it when the clock passes their delivery time. The venue matches ea
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from mmexec.exchanges.queue import QueueVenue
 from mmexec.fees.calc import match_schedule
 from mmexec.fees.resolve import resolve_fee_config
 from mmexec.marketdata.book import OrderBook
+from mmexec.marketdata.events import MarketEvent
 from mmexec.marketdata.instruments import InstrumentSpec, load_bybit_instruments, parse_override
 from mmexec.marketdata.merge import ReplaySource, open_captures
 from mmexec.pnl import PnlTracker
@@ -88,13 +89,18 @@ class _Quoter:
 
 
 def run_replay(config: Any, *, utc: str, fill_listeners: Sequence[FillListener] = (),
-               config_sources: Mapping[str, str] | None = None, record_fills: bool = False) -> dict[str, Any]:
-    """Replay ``config.data`` and return the report (exact ``Decimal`` values)."""
+               config_sources: Mapping[str, str] | None = None, record_fills: bool = False,
+               source: ReplaySource | None = None, events: Iterable[MarketEvent] | None = None) -> dict[str, Any]:
+    """Replay ``config.data`` and return the report (exact ``Decimal`` values).
+
+    ``source`` / ``events``: an already opened source and its already parsed events (the benchmark times
+    parsing and the engine apart this way); by default the files are opened and parsed as they are replayed.
+    """
     fee_config = resolve_fee_config(
         config.fee_tier, config.fee_profiles, config.fee_maker_bps, config.fee_taker_bps, config.rebate_maker_bps,
         sources=config_sources,
     )
-    source = open_source(config, config_sources)
+    source = source or open_source(config, config_sources)
     symbols = source.symbols
     specs = source.instruments
     books = {s: OrderBook(s) for s in symbols}
@@ -118,9 +124,10 @@ def run_replay(config: Any, *, utc: str, fill_listeners: Sequence[FillListener] 
                              on_edge=loop.on_edge_update)
     venue.execution_listeners.append(markout.on_execution)
     quoter = _Quoter(config.quote_offset_ticks, config.skew_bps, config.max_inv, risk)
-    events = _drive(config, source, books, venue, loop, markout, quoter)
+    count = _drive(config, source, source.events() if events is None else events, books, venue, loop, markout,
+                   quoter)
     _check_quotable(source, books)
-    params = ExecutionParams(symbols=list(symbols), iterations=events, max_inventory_usd_per_symbol=config.max_inv,
+    params = ExecutionParams(symbols=list(symbols), iterations=count, max_inventory_usd_per_symbol=config.max_inv,
                              max_total_notional_usd=config.max_total, edge_freeze_threshold_bps=config.edge_threshold,
                              quote_interval_ms=config.quote_interval_ms, requote_bps=config.requote_bps, utc=utc)
     report = build_core_report(loop, params)
@@ -139,7 +146,8 @@ def run_replay(config: Any, *, utc: str, fill_listeners: Sequence[FillListener] 
     return report
 
 
-def _drive(config: Any, source: ReplaySource, books: dict[str, OrderBook], venue: QueueVenue,
+def _drive(config: Any, source: ReplaySource, events: Iterable[MarketEvent], books: dict[str, OrderBook],
+           venue: QueueVenue,
            loop: ExecutionLoop, markout: MarkoutTracker, quoter: _Quoter) -> int:
     """The event loop; returns how many market events were processed."""
     clock = loop.clock
@@ -170,7 +178,7 @@ def _drive(config: Any, source: ReplaySource, books: dict[str, OrderBook], venue
             bid, ask = quoter.prices(symbol, book.bid, book.ask, ticks[symbol])
             loop.quote(symbol, bid, ask)
 
-    for ev in source.events():
+    for ev in events:
         now = ev.local_ns // _NS_PER_MS
         if first:
             first = False
