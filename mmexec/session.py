@@ -115,17 +115,17 @@ class RunConfig:
         out["symbols"] = list(self.symbols)
         out["ref_price"] = dict(self.ref_price)
         out["fee_profiles"] = str(self.fee_profiles) if self.fee_profiles is not None else None
+        if self.exchange != "bybit":
+            for key in _BYBIT_ONLY:
+                out.pop(key)
+        else:
+            out.pop("reject_rate")  # the Bybit dry-run refuses orders only for their parameters or the rate limit
         if self.market == "replay":
             from mmexec.run.replay import replay_config_section
 
             return replay_config_section(self, out)
         for key in _REPLAY_ONLY:
             out.pop(key)
-        if self.exchange != "bybit":
-            for key in _BYBIT_ONLY:
-                out.pop(key)
-        else:
-            out.pop("reject_rate")  # the Bybit dry-run refuses orders only for their parameters or the rate limit
         return out
 
 
@@ -214,6 +214,9 @@ def run_session(
         from mmexec.run.replay import run_replay
 
         return run_replay(config, utc=stamp, fill_listeners=fill_listeners, config_sources=config_sources)
+    if config.fill_model == "queue":
+        raise ConfigError("the queue fill model needs recorded market data: add --market replay --data FILE",
+                          source="--fill-model")
     session = build_session(config, utc=stamp, secret_provider=secret_provider, fill_listeners=fill_listeners,
                             config_sources=config_sources)
     report = session.loop.run(config.execution_params(stamp), progress=progress)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mmexec.errors import ConfigError
 
-_CACHE_LIMIT = 200_000  # distinct strings remembered per grid; cleared when full so memory stays flat
+_CACHE_LIMIT = 65_536  # distinct strings remembered per grid; cleared when full so memory stays flat
 
 
 class OffGridError(ValueError):

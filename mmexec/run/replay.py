@@ -39,6 +39,9 @@ _BPS = Decimal(10_000)
 
 def open_source(config: Any, config_sources: Mapping[str, str] | None) -> ReplaySource:
     """Check the replay's inputs (files, formats, symbols, instruments) before any work starts."""
+    if config.exchange != "fake":
+        raise ConfigError("replay matches orders on its own queue venue; --exchange does not apply",
+                          source="--exchange")
     if config.fill_model == "probabilistic":
         raise ConfigError("the probabilistic fill model is for synthetic runs; replay fills by the queue model",
                           source="--fill-model")
@@ -55,7 +58,7 @@ def open_source(config: Any, config_sources: Mapping[str, str] | None) -> Replay
 
 def replay_config_section(config: Any, out: dict[str, Any]) -> dict[str, Any]:
     """The ``config`` section of a replay: the replay keys, without the synthetic venue's."""
-    for key in ("fill_rate", "reject_rate", "partial_fill_rate", "iterations", "seed", "ref_price"):
+    for key in ("fill_rate", "reject_rate", "partial_fill_rate", "iterations", "seed", "ref_price", "exchange"):
         out.pop(key, None)
     out["data"] = [p.name for p in config.data]
     out["instruments_file"] = config.instruments_file.name if config.instruments_file else None
