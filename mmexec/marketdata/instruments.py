@@ -23,6 +23,9 @@ from mmexec.errors import ConfigError
 _CACHE_LIMIT = 65_536  # distinct strings remembered per grid; cleared when full so memory stays flat
 
 
+_POW10 = [10**k for k in range(40)]
+
+
 class OffGridError(ValueError):
     """A decimal string that is not a whole number of grid steps (or not a plain decimal at all)."""
 
@@ -62,11 +65,15 @@ class Grid:
         if not isinstance(text, str):
             raise OffGridError(f"expected a decimal string, got {text!r}")
         whole, _, frac = text.partition(".")
-        frac = frac.rstrip("0")
         places = self.places
-        if len(frac) > places or not (whole.isdigit() and (not frac or frac.isdigit())):
-            raise OffGridError(f"{text!r} is not a multiple of {self.step}")
-        units = int(whole + frac + "0" * (places - len(frac)))
+        if len(frac) > places:
+            frac = frac.rstrip("0")
+            if len(frac) > places:
+                raise OffGridError(f"{text!r} is not a multiple of {self.step}")
+        digits = whole + frac
+        if not digits.isdigit():  # signs, exponents, spaces, empty
+            raise OffGridError(f"{text!r} is not a plain decimal")
+        units = int(digits) * _POW10[places - len(frac)]
         steps, rest = divmod(units, self.mult)
         if rest:
             raise OffGridError(f"{text!r} is not a multiple of {self.step}")
