@@ -70,7 +70,8 @@ def _process(path: Path) -> tuple[float, float, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([str(exe), "shadow", "--market", "replay", "--data", str(path), *REFERENCE_FLAGS],
-                   check=True, stdout=subprocess.DEVNULL, env={**os.environ, "MM_FREEZE_UTC_ISO": "2025-01-01T00:00:00Z"})
+                   check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "MM_FREEZE_UTC_ISO": "2025-01-01T00:00:00Z"})
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

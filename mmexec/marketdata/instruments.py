@@ -23,7 +23,7 @@ from mmexec.errors import ConfigError
 _CACHE_LIMIT = 65_536  # distinct strings remembered per grid; cleared when full so memory stays flat
 
 
-_POW10 = [10**k for k in range(40)]
+_POW10: list[int] = [10**k for k in range(40)]
 
 
 class OffGridError(ValueError):
