@@ -5,7 +5,7 @@ comes from the best bid/offer stream), ``synced`` (a snapshot and an unbroken ch
 ``invalid`` (a sequence gap after a sync: nothing is quoted or filled until the next snapshot).
 
 Sequencing: Binance USD-M: diffs with ``u < lastUpdateId`` are dropped; the first applied one has
-``U <= lastUpdateId <= u``; then each ``pu`` must equal the previous ``u``. Binance spot: the first applied has
+``U <= lastUpdateId <= u`` (or ``pu == lastUpdateId``); then each ``pu`` must equal the previous ``u``. Binance spot: the first applied has
 ``U <= lastUpdateId + 1 <= u``, then ``U == previous u + 1``. Bybit: a delta's ``u`` must be the previous
 ``u + 1``. Diffs received before the snapshot are kept (at most :data:`PRE_SNAPSHOT_BUFFER`) and replayed
 onto it, as the venues document for building a local book.
