@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import PlaceOrderRequest, Side
@@ -172,3 +174,39 @@ def test_unknown_level_without_snapshot_joins_first_in_line() -> None:
     venue.on_market(trade(1, 999, 1))
     assert venue.joined_unknown == 1
     assert fills(venue) == [(1, BY_TRADE)]
+
+
+_event = st.one_of(
+    st.tuples(st.just("trade"), st.integers(997, 1004), st.integers(0, 8), st.sampled_from(["BUY", "SELL"])),
+    st.tuples(st.just("level"), st.integers(998, 1003), st.integers(0, 12), st.booleans()),
+    st.tuples(st.just("order"), st.integers(998, 1003), st.integers(1, 5), st.booleans()),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_event, max_size=40), st.sampled_from(["risk-averse", "proportional"]))
+def test_queue_invariants(script: list[tuple[str, int, int, object]], model: str) -> None:
+    venue, book = make(model, latency=1, response=1)
+    update_id, ms, traded, n = 10, 0, 0, 0
+    for kind, px, qty, flag in script:
+        ms += 1
+        if kind == "trade":
+            venue.on_market(trade(ms, px, qty, str(flag)))
+            traded += qty
+        elif kind == "level":
+            side = [(px, qty)]
+            update_id += 1
+            venue.on_market(BookDelta(SYM, ms * 1_000_000, ms, side if flag else [], [] if flag else side,
+                                      update_id, update_id, update_id - 1))
+        else:
+            n += 1
+            place(venue, Side.BUY if flag else Side.SELL, px, qty, f"C{n}")
+        for order in venue._resting[SYM]:
+            assert 0 <= order.filled <= order.lots
+            assert order.ahead >= 0
+            shown = book.qty_at(order.is_buy, order.px)
+            assert shown is None or order.ahead <= shown
+    assert venue.fill_log is not None
+    assert all(lots > 0 for _, _, _, lots, _, _, _ in venue.fill_log)
+    by_trade = sum(lots for _, _, _, lots, _, why, _ in venue.fill_log if why == BY_TRADE)
+    assert by_trade <= traded  # queue fills come out of printed volume

@@ -14,7 +14,9 @@ from mmexec.errors import InputError
 from mmexec.marketdata.book import OrderBook
 from mmexec.marketdata.events import BestBidAsk, BookDelta, BookSnapshot, TradePrint
 from mmexec.marketdata.merge import open_captures
-from mmexec.run.replay import run_replay
+from mmexec.engine.models import Side
+from mmexec.engine.risk import RuntimeRiskMonitor
+from mmexec.run.replay import _Quoter, run_replay
 from mmexec.session import RunConfig
 from tests.replay_support import BTC, ETH, XRP, bbo, lines, simple_capture, trade, write
 
@@ -64,19 +66,26 @@ def test_neither_snapshot_nor_bbo_is_an_error(tmp_path: Path) -> None:
         replay(write(tmp_path / "c.txt", lines(msgs)))
 
 
-def test_skew_shifts_quotes_against_the_position(tmp_path: Path) -> None:
-    msgs = [(0, bbo(0, "100.0", "0.001", "100.5", "0.001", symbol="ETHUSDT"))]
-    msgs += [(100 + i, trade(100 + i, "99.0", "5.000", True, i, symbol="ETHUSDT")) for i in range(0, 900, 150)]
-    msgs.append((5_000, bbo(5_000, "100.0", "0.001", "100.5", "0.001", symbol="ETHUSDT")))
-    path = write(tmp_path / "c.txt", lines(msgs))
-    flat = replay(path, edge_threshold=Decimal(-1000), order_qty=Decimal("1"), max_inv=Decimal(1000))
-    skewed = replay(path, edge_threshold=Decimal(-1000), order_qty=Decimal("1"), max_inv=Decimal(1000),
-                    skew_bps=Decimal(50))
-    assert flat["positions"]["by_symbol"]["ETHUSDT"] > 0
-    assert skewed["config"]["skew_bps"] == Decimal(50)
-    # long after the first fill: the skewed bid sits lower, so later sells through 99.0 still fill it,
-    # but its requotes differ; the knob is exercised and reported
-    assert skewed["orders"] != flat["orders"] or skewed["pnl"] != flat["pnl"]
+def test_quote_offset_and_skew_against_the_position() -> None:
+    risk = RuntimeRiskMonitor(Decimal(10_000), Decimal(50_000), Decimal(0))
+    tick = Decimal("0.1")
+    assert _Quoter(0, Decimal(10), Decimal(10_000), risk).prices("BTCUSDT", 1000, 1001, tick) == (1000, 1001)
+    assert _Quoter(3, Decimal(0), Decimal(10_000), risk).prices("BTCUSDT", 1000, 1001, tick) == (997, 1004)
+    risk.apply_fill("BTCUSDT", Side.BUY, Decimal(50), Decimal(100))  # long 5,000 USD at mid 100: half of max_inv
+    # skew 10 bps at full inventory -> 5 bps of 100.05 = 0.05 -> 0.5 tick, rounds to even: 0; 40 bps -> 2 ticks
+    assert _Quoter(0, Decimal(40), Decimal(10_000), risk).prices("BTCUSDT", 1000, 1001, tick) == (998, 1001)
+    # never crosses the touch: a large skew pins the ask at bid + 1
+    assert _Quoter(0, Decimal(1000), Decimal(10_000), risk).prices("BTCUSDT", 1000, 1001, tick) == (950, 1001)
+    risk.apply_fill("BTCUSDT", Side.SELL, Decimal(100), Decimal(100))  # short 5,000 USD: quotes move up
+    assert _Quoter(0, Decimal(40), Decimal(10_000), risk).prices("BTCUSDT", 1000, 1001, tick) == (1000, 1003)
+
+
+def test_skew_keeps_the_inventory_smaller(tmp_path: Path) -> None:
+    path = ETH
+    flat = replay(path, edge_threshold=Decimal(-10_000), max_inv=Decimal(5_000))
+    skewed = replay(path, edge_threshold=Decimal(-10_000), max_inv=Decimal(5_000), skew_bps=Decimal(5))
+    assert abs(skewed["positions"]["by_symbol"]["ETHUSDT"]) <= abs(flat["positions"]["by_symbol"]["ETHUSDT"])
+    assert skewed["config"]["skew_bps"] == Decimal(5)
 
 
 def test_kill_switch_freezes_on_adverse_markouts() -> None:

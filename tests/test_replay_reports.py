@@ -87,3 +87,37 @@ def test_installed_cli_replays(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["market"]["files"][0]["name"] == "xrpusdt-ob500.data.zip"
     assert set(report) >= {"market", "markout", "queue", "orders", "positions", "fees", "pnl", "recon", "risk"}
+
+
+def test_replay_from_the_toml_table(cli, tmp_path: Path) -> None:
+    config = tmp_path / "mmexec.toml"
+    config.write_text(
+        "[shadow]\n"
+        'market = "replay"\n'
+        f"data = [{json.dumps(str(XRP))}]\n"
+        'instrument = {XRPUSDT = "0.0001/1"}\n'
+        'queue_model = "proportional"\n'
+        "response_latency_ms = 50\n"
+    )
+    result = cli("shadow", "--config", str(config), "--edge-threshold", "-1000")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["config"]["instrument"] == {"XRPUSDT": "0.0001/1"}
+    assert report["config"]["response_latency_ms"] == 50
+    assert report["queue"]["model"] == "proportional"
+    assert report["market"]["symbols"]["XRPUSDT"]["instrument_source"] == "--instrument"
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (("--market", "replay", "--data", str(XRP), "--fill-model", "probabilistic"), "--fill-model"),
+        (("--fill-model", "queue"), "needs recorded market data"),
+        (("--market", "replay", "--data", str(XRP), "--exchange", "bybit"), "--exchange"),
+        (("--market", "replay", "--data", str(XRP), "--instrument", "XRPUSDT=0.001"), "SYMBOL=TICK/LOT"),
+    ],
+)
+def test_replay_config_errors(cli, args: tuple[str, ...], match: str) -> None:
+    result = cli("shadow", *args)
+    assert result.exit_code == 2
+    assert match in result.stderr and len(result.stderr.strip().splitlines()) == 1

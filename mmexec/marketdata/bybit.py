@@ -2,7 +2,7 @@
 
 Topics: ``orderbook.{depth}.{symbol}`` (``type`` snapshot / delta, absolute quantities, ``data.u`` update id:
 a snapshot, or ``u == 1``, resets the book; a delta must have ``u == previous u + 1``) and
-``publicTrade.{symbol}`` (``S`` is the taker's side). Exchange time is ``cts`` (matching engine) when present,
+``publicTrade.{symbol}`` (also ``trade.linear.{symbol}``; ``S`` is the taker's side). Exchange time is ``cts`` (matching engine) when present,
 else ``ts``; trades use their own ``T``. Without a receive-time prefix the exchange time stands in for it.
 Only the first order-book depth seen per symbol builds the book; other depths are counted and ignored.
 """
@@ -62,7 +62,7 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
             obj: dict[str, Any] = orjson.loads(body)
             topic = obj["topic"]
             kind, symbol = _topic_symbol(topic)
-            if kind not in ("orderbook", "publicTrade"):
+            if kind not in ("orderbook", "publicTrade", "trade"):
                 counts["other"] = counts.get("other", 0) + 1
                 continue
             if symbol not in only:
@@ -70,7 +70,7 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
                                  source=where(path, line_no))
             price, qty = grids[symbol]
             data = obj["data"]
-            if kind == "publicTrade":
+            if kind != "orderbook":
                 for trade in data:
                     exch = int(trade["T"])
                     counts["trade"] = counts.get("trade", 0) + 1

@@ -42,9 +42,7 @@ class FileStats:
     messages: dict[str, int] = field(default_factory=dict)
 
     def section(self) -> dict[str, object]:
-        data = self.path.read_bytes() if self.path.stat().st_size < 64 << 20 else None
-        digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256_stream(self.path)
-        return {"name": self.path.name, "format": self.format, "sha256": digest, "lines": self.lines,
+        return {"name": self.path.name, "format": self.format, "sha256": _sha256_stream(self.path), "lines": self.lines,
                 "bytes": self.path.stat().st_size, "torn_lines": self.torn_lines}
 
 
