@@ -77,7 +77,8 @@ def test_touch_is_the_freshest_source_and_crossing_is_counted_once() -> None:
 def test_spot_capture_parses_and_syncs(tmp_path: Path) -> None:
     # Binance spot: no pu, the snapshot has no E, bookTicker has no E / T
     lines = [
-        f'{(T0 + 1) * 1_000_000} {{"lastUpdateId": 10, "bids": [["61800.00", "0.50000"]], "asks": [["61800.01", "0.20000"]]}}',
+        f'{(T0 + 1) * 1_000_000} {{"lastUpdateId": 10, "bids": [["61800.00", "0.50000"]], '
+        '"asks": [["61800.01", "0.20000"]]}',
         f'{(T0 + 2) * 1_000_000} {{"stream": "btcusdt@depth@100ms", "data": {{"e": "depthUpdate", "E": {T0 + 2}, '
         f'"s": "BTCUSDT", "U": 11, "u": 12, "b": [["61800.00", "0.40000"]], "a": []}}}}',
         f'{(T0 + 3) * 1_000_000} {{"stream": "btcusdt@bookTicker", "data": {{"u": 13, "s": "BTCUSDT", '

@@ -187,9 +187,8 @@ _event = st.one_of(
 @given(st.lists(_event, max_size=40), st.sampled_from(["risk-averse", "proportional"]))
 def test_queue_invariants(script: list[tuple[str, int, int, object]], model: str) -> None:
     venue, book = make(model, latency=1, response=1)
-    update_id, ms, traded, n = 10, 0, 0, 0
-    for kind, px, qty, flag in script:
-        ms += 1
+    update_id, traded, n = 10, 0, 0
+    for ms, (kind, px, qty, flag) in enumerate(script, start=1):
         if kind == "trade":
             venue.on_market(trade(ms, px, qty, str(flag)))
             traded += qty

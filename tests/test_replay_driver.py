@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from mmexec.canonical import dumps
+from mmexec.engine.models import Side
+from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.errors import InputError
 from mmexec.marketdata.book import OrderBook
 from mmexec.marketdata.events import BestBidAsk, BookDelta, BookSnapshot, TradePrint
 from mmexec.marketdata.merge import open_captures
-from mmexec.engine.models import Side
-from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.run.replay import _Quoter, run_replay
 from mmexec.session import RunConfig
-from tests.replay_support import BTC, ETH, XRP, bbo, lines, simple_capture, trade, write
+from tests.replay_support import BTC, ETH, XRP, lines, simple_capture, trade, write
 
 UTC = "2025-01-01T00:00:00Z"
 

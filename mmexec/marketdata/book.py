@@ -1,17 +1,17 @@
 """A full L2 order book per symbol, in integer ticks and lots, following each venue's sequencing rules.
 
 States: ``partial`` (no snapshot yet: diffs are applied as they come, levels never seen are unknown, the top
-comes from the best bid/offer stream), ``synced`` (a snapshot and an unbroken chain of diffs since),
-``invalid`` (a sequence gap after a sync: nothing is quoted or filled until the next snapshot).
+comes from the best bid/offer stream), ``synced`` (a snapshot and an unbroken chain of diffs since), ``invalid``
+(a sequence gap after a sync: nothing is quoted or filled until the next snapshot).
 
-Sequencing: Binance USD-M: diffs with ``u < lastUpdateId`` are dropped; the first applied one has
-``U <= lastUpdateId <= u`` (or ``pu == lastUpdateId``); then each ``pu`` must equal the previous ``u``. Binance spot: the first applied has
-``U <= lastUpdateId + 1 <= u``, then ``U == previous u + 1``. Bybit: a delta's ``u`` must be the previous
-``u + 1``. Diffs received before the snapshot are kept (at most :data:`PRE_SNAPSHOT_BUFFER`) and replayed
-onto it, as the venues document for building a local book.
+Sequencing: Binance USD-M: diffs with ``u < lastUpdateId`` are dropped; the first applied one has ``U <=
+lastUpdateId <= u`` (or ``pu == lastUpdateId``); then each ``pu`` must equal the previous ``u``. Binance spot:
+the first applied has ``U <= lastUpdateId + 1 <= u``, then ``U == previous u + 1``. Bybit: a delta's ``u`` must
+be the previous ``u + 1``. Diffs received before the snapshot are kept (at most :data:`PRE_SNAPSHOT_BUFFER`) and
+replayed onto it, as the venues document for building a local book.
 
-The *touch* is the freshest top of book (by exchange time) from either the L2 book or the best bid/offer
-stream. A crossed touch (bid >= ask) is counted once per episode and is not tradable.
+The *touch* is the freshest top of book (by exchange time) from either the L2 book or the best bid/offer stream.
+A crossed touch (bid >= ask) is counted once per episode and is not tradable.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Bybit V5 public captures: one WebSocket message per line, optionally prefixed by a receive time in ns.
 
-Topics: ``orderbook.{depth}.{symbol}`` (``type`` snapshot / delta, absolute quantities, ``data.u`` update id:
-a snapshot, or ``u == 1``, resets the book; a delta must have ``u == previous u + 1``) and
-``publicTrade.{symbol}`` (also ``trade.linear.{symbol}``; ``S`` is the taker's side). Exchange time is ``cts`` (matching engine) when present,
-else ``ts``; trades use their own ``T``. Without a receive-time prefix the exchange time stands in for it.
-Only the first order-book depth seen per symbol builds the book; other depths are counted and ignored.
+Topics: ``orderbook.{depth}.{symbol}`` (``type`` snapshot / delta, absolute quantities, ``data.u`` update id: a
+snapshot, or ``u == 1``, resets the book; a delta must have ``u == previous u + 1``) and ``publicTrade.{symbol}``
+(also ``trade.linear.{symbol}``; ``S`` is the taker's side). Exchange time is ``cts`` (matching engine) when
+present, else ``ts``; trades use their own ``T``. Without a receive-time prefix the exchange time stands in for
+it. Only the first order-book depth seen per symbol builds the book; other depths are counted and ignored.
 """
 
 from __future__ import annotations
