@@ -135,6 +135,7 @@ def run_replay(config: Any, *, utc: str, fill_listeners: Sequence[FillListener] 
                              quote_interval_ms=config.quote_interval_ms, requote_bps=config.requote_bps, utc=utc)
     report = build_core_report(loop, params)
     report["execution"]["market_events"] = report["execution"].pop("iterations")
+    _mark_at_market(report["positions"], books, specs)
     report["config"] = config.report_section()
     report["config"]["symbols"] = list(symbols)
     report["fees"] = ledger.section()
@@ -208,6 +209,23 @@ def _drive(config: Any, source: ReplaySource, events: Iterable[MarketEvent], boo
     clock.advance_to(end)
     respond()
     return count
+
+
+def _mark_at_market(positions: dict[str, Any], books: Mapping[str, OrderBook],
+                    specs: Mapping[str, InstrumentSpec]) -> None:
+    """Value positions at the market's last touch mid (the loop knows only the mid of its own last quote)."""
+    last_mid: dict[str, Decimal] = {}
+    net: dict[str, Decimal] = {}
+    for symbol, qty in positions["by_symbol"].items():
+        mid2 = books[symbol].mid2()
+        if mid2:
+            last_mid[symbol] = mid2 * specs[symbol].tick_size / 2
+        elif symbol in positions["last_mid"]:
+            last_mid[symbol] = positions["last_mid"][symbol]
+        net[symbol] = qty * last_mid[symbol] if symbol in last_mid else Decimal(0)
+    positions["last_mid"] = last_mid
+    positions["net_pos_usd"] = net
+    positions["total_notional_usd"] = sum((abs(v) for v in net.values()), Decimal(0))
 
 
 def _instrument(symbol: str, book: OrderBook, spec: InstrumentSpec, order_qty: Decimal | None,
