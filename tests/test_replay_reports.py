@@ -95,9 +95,10 @@ def test_replay_from_the_toml_table(cli, tmp_path: Path) -> None:
         "[shadow]\n"
         'market = "replay"\n'
         f"data = [{json.dumps(str(XRP))}]\n"
-        'instrument = {XRPUSDT = "0.0001/1"}\n'
         'queue_model = "proportional"\n'
         "response_latency_ms = 50\n"
+        "[shadow.instruments]\n"
+        'XRPUSDT = "0.0001/1"\n'
     )
     result = cli("shadow", "--config", str(config), "--edge-threshold", "-1000")
     assert result.exit_code == 0, result.stderr

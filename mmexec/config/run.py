@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from mmexec.config.base import TableSettings
@@ -79,6 +79,16 @@ class RunSettings(TableSettings):
     quote_offset_ticks: int = Field(default=0, ge=0, le=1_000_000)
     skew_bps: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
     order_qty: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _instruments_table(cls, data: Any) -> Any:
+        """A TOML table ``instruments = {SYMBOL = "TICK/LOT"}`` is the ``instrument`` key (flags and env win)."""
+        if isinstance(data, dict) and "instruments" in data:
+            data = dict(data)
+            table = data.pop("instruments")
+            data.setdefault("instrument", table)
+        return data
 
     @field_validator("data", mode="before")
     @classmethod
