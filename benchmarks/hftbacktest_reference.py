@@ -4,10 +4,12 @@ Run it with hftbacktest in its OWN virtual environment (never the project's):
 
     python3 -m venv /tmp/hbt && /tmp/hbt/bin/pip install hftbacktest==2.4.4 'numpy<2.3'
     /tmp/hbt/bin/python benchmarks/hftbacktest_reference.py tests/fixtures/market/binance-usdm/btcusdt_20240808.gz
+    /tmp/hbt/bin/python benchmarks/hftbacktest_reference.py FILE --partial   # hftbacktest's partial-fill exchange
 
 Strategy (the README's "reference strategy"): every 100 ms, one post-only (GTX) limit order per side at the
 touch, 0.016 BTC, re-quoted when the touch moved more than 2 bps, no new buy at a position >= +0.16 BTC (sell at
-<= -0.16); 100 ms entry and response latency; risk-averse queue; partial fills; no fees. Prints the orders
+<= -0.16); 100 ms entry and response latency; risk-averse queue; no fees; hftbacktest's no-partial-fill exchange
+(an order fills completely once the queue ahead is used up) unless ``--partial``. Prints the orders
 submitted, filled (completely or partly) and expired (post-only rejects), and the convert / compile / run times.
 """
 
@@ -73,7 +75,7 @@ def reference(hbt, stats):  # type: ignore[no-untyped-def]
     return True
 
 
-def main(path: str) -> None:
+def main(path: str, partial: bool) -> None:
     t0 = time.perf_counter()
     data = binancefutures.convert(path, combined_stream=True)
     t1 = time.perf_counter()
@@ -83,11 +85,11 @@ def main(path: str) -> None:
         .linear_asset(1.0)
         .constant_order_latency(100_000_000, 100_000_000)
         .risk_adverse_queue_model()
-        .partial_fill_exchange()
         .trading_value_fee_model(0.0, 0.0)
         .tick_size(0.1)
         .lot_size(0.001)
     )
+    asset = asset.partial_fill_exchange() if partial else asset.no_partial_fill_exchange()
     hbt = HashMapMarketDepthBacktest([asset])
     stats = np.zeros(4, np.int64)
     t2 = time.perf_counter()
@@ -100,4 +102,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], "--partial" in sys.argv[2:])
