@@ -57,6 +57,7 @@ def test_no_snapshot_builds_from_the_bbo_stream(tmp_path: Path) -> None:
     msgs = [m for m in simple_capture() if "stream" in m[1]]
     report = replay(write(tmp_path / "c.txt", lines(msgs)), edge_threshold=Decimal(-1000))
     assert report["market"]["snapshots"] == 0
+    assert report["market"]["books_without_snapshot"] == 1
     assert report["orders"]["placed"] > 0
 
 

@@ -275,6 +275,7 @@ def _market_section(source: ReplaySource, books: dict[str, OrderBook]) -> dict[s
         "gaps": sum(b.gaps for b in books.values()),
         "resyncs": sum(b.resyncs for b in books.values()),
         "crossed_book_events": sum(b.crossed_events for b in books.values()),
+        "books_without_snapshot": sum(1 for b in books.values() if not b.snapshots),
         "books": {s: {"state": b.state, "snapshots": b.snapshots, "gaps": b.gaps, "resyncs": b.resyncs,
                       "crossed_book_events": b.crossed_events} for s, b in books.items()},
         "feed_latency_ms": source.latency(),
