@@ -28,7 +28,7 @@ _SCAN = 64  # ticks walked from a deleted best before falling back to a full sca
 class OrderBook:
     __slots__ = ("ask", "ask_qty", "asks", "best_ask", "best_bid", "bid", "bid_qty", "bids", "crossed",
                  "crossed_events", "fresh", "gaps", "last_id", "pending", "resyncs", "snapshots", "state", "symbol",
-                 "top_exch_ms", "unknown_warned")
+                 "top_exch_ms", "tradable", "unknown_warned")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
@@ -44,15 +44,12 @@ class OrderBook:
         self.bid = self.ask = self.bid_qty = self.ask_qty = 0
         self.top_exch_ms = -1
         self.crossed = False
+        # True when the touch may be quoted and matched against: not invalid, both sides known, not crossed
+        self.tradable = False
         self.snapshots = self.gaps = self.resyncs = self.crossed_events = 0
         self.unknown_warned = False
 
     # ------------------------------------------------------------------ queries
-    @property
-    def tradable(self) -> bool:
-        """True when the touch may be quoted and matched against: not invalid, both sides known, not crossed."""
-        return self.state != INVALID and self.bid > 0 and self.ask > 0 and not self.crossed
-
     def qty_at(self, is_bid: bool, price: int) -> int | None:
         """Displayed quantity at ``price`` (0 when known empty); ``None`` when unknown (partial book)."""
         side = self.bids if is_bid else self.asks
@@ -88,6 +85,7 @@ class OrderBook:
             if delta.last_id >= ev.update_id:
                 self.apply_delta(delta)
         self._set_top(ev.exch_ms)
+        self._check_crossed()
 
     def apply_delta(self, ev: BookDelta) -> bool:
         """Apply a diff; False when it was dropped (stale, or the book is invalid / just became invalid)."""
@@ -123,6 +121,7 @@ class OrderBook:
         self.asks.clear()
         self.best_bid = self.best_ask = 0
         self.bid = self.ask = self.bid_qty = self.ask_qty = 0
+        self.tradable = False
 
     def apply_bbo(self, ev: BestBidAsk) -> None:
         if ev.exch_ms < self.top_exch_ms or self.state == INVALID:
@@ -179,3 +178,4 @@ class OrderBook:
         if crossed and not self.crossed:
             self.crossed_events += 1
         self.crossed = crossed
+        self.tradable = self.state != INVALID and self.bid > 0 and self.ask > 0 and not crossed

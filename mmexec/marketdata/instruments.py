@@ -90,12 +90,8 @@ def levels_of(raw: list[list[str]], price: Grid, qty: Grid) -> list[tuple[int, i
     try:
         return [(pc[p], qc[q]) for p, q in raw]
     except KeyError:
-        for p, q in raw:
-            if p not in pc:
-                price.steps(p)
-            if q not in qc:
-                qty.steps(q)
-        return [(pc[p], qc[q]) for p, q in raw]
+        to_ticks, to_lots = price.steps, qty.steps
+        return [(pc[p] if p in pc else to_ticks(p), qc[q] if q in qc else to_lots(q)) for p, q in raw]
 
 
 @dataclass(frozen=True, slots=True)
