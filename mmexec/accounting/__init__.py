@@ -1,1 +1,1 @@
-"""Accounting of a run: PnL, the fee ledger and reconciliation (one money context, mmexec.money)."""
+"""Accounting of a run: PnL, the fee ledger, reconciliation and markouts of fills (one money context, mmexec.money)."""
