@@ -184,7 +184,7 @@ def _stream_spec(path: Path, line_no: int, stream: str, grids: Mapping[str, tupl
         raise InputError(f"data for {symbol}, which is not among --symbols {','.join(sorted(only))}",
                          source=where(path, line_no))
     price, qty = grids[symbol]
-    return kind, symbol, price, qty, price._cache, qty._cache
+    return kind, symbol, price, qty, price.cache, qty.cache
 
 
 def _snapshot(obj: dict[str, Any], file_symbols: set[str], grids: Mapping[str, tuple[Grid, Grid]],

@@ -37,7 +37,7 @@ class Grid:
     divided by ``mult``; anything left over is off the grid. Conversions are cached per string.
     """
 
-    __slots__ = ("_cache", "mult", "places", "step")
+    __slots__ = ("cache", "mult", "places", "step")
 
     def __init__(self, step: Decimal) -> None:
         if not step.is_finite() or step <= 0:
@@ -48,11 +48,11 @@ class Grid:
         self.step = step
         self.places = max(0, -exponent)
         self.mult = int(step.scaleb(self.places))
-        self._cache: dict[str | bytes, int] = {}
+        self.cache: dict[str | bytes, int] = {}  # string -> steps (hot loops look it up directly)
 
     def steps(self, text: str) -> int:
         """Whole steps in ``text``; :class:`OffGridError` when it is off the grid or not a plain decimal."""
-        cache = self._cache
+        cache = self.cache
         value = cache.get(text)
         if value is None:
             value = self._convert(text)
@@ -86,7 +86,7 @@ class Grid:
 def levels_of(raw: list[list[str]], price: Grid, qty: Grid) -> list[tuple[int, int]]:
     """``[[price, qty], ...]`` decimal strings -> ``[(ticks, lots), ...]``. The per-level hot path: when every
     string is already cached this is one comprehension; otherwise the new strings are converted first."""
-    pc, qc = price._cache, qty._cache
+    pc, qc = price.cache, qty.cache
     try:
         return [(pc[p], qc[q]) for p, q in raw]
     except KeyError:

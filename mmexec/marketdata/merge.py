@@ -31,11 +31,6 @@ class ReplaySource:
     instruments: dict[str, InstrumentSpec]
     venue: str
     clocks: list[FeedClock] = field(default_factory=list)
-    # set by the driver: the first and last event's effective receive and exchange times
-    first_local_ms: int | None = None
-    last_local_ms: int | None = None
-    first_exch_ms: int | None = None
-    last_exch_ms: int | None = None
 
     def grids(self) -> dict[str, tuple[Grid, Grid]]:
         return {s: (Grid(spec.tick_size), Grid(spec.lot_size)) for s, spec in self.instruments.items()}
