@@ -10,15 +10,16 @@ import pytest
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.loop import ExecutionLoop
 from mmexec.engine.market import Instrument
-from mmexec.engine.models import OrderState
+from mmexec.engine.models import FillEvent, OrderState
 from mmexec.engine.order_store import InMemoryOrderStore
+from mmexec.engine.ports import OrderEvent
 from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.exchanges.queue import POST_ONLY_REJECT, QueueVenue
 from mmexec.marketdata.merge import open_captures
 from mmexec.run.builder import build_run
 from mmexec.run.replay import ReplayMarket
 from mmexec.run.spec import RunSpec
-from tests.replay_support import XRP, bbo, lines, simple_capture, write
+from tests.replay_support import BTC, XRP, bbo, lines, simple_capture, write
 
 UTC = "2025-01-01T00:00:00Z"
 
@@ -108,3 +109,46 @@ def test_symbols_are_found_beyond_the_first_lines(tmp_path: Path) -> None:
     msgs.append((1_400, bbo(1_400, "2600.00", "1.0", "2600.01", "1.0", symbol="ETHUSDT")))
     source = open_captures([write(tmp_path / "c.txt", lines(msgs))])
     assert source.symbols == ["BTCUSDT", "ETHUSDT"]
+
+
+class _OneOrderPerSide:
+    """Journal hook: tracks the resting orders per (symbol, side) and the steps it is told about."""
+
+    def __init__(self) -> None:
+        self.resting: dict[tuple[str, str], set[str]] = {}
+        self.left: dict[str, Decimal] = {}
+        self.most = 0
+        self.steps: list[int] = []
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        side = self.resting.setdefault((event.symbol, event.side.value), set())
+        if event.kind == "open":
+            side.add(event.client_order_id)
+            self.left[event.client_order_id] = event.qty
+            self.most = max(self.most, len(side))
+        else:
+            side.discard(event.client_order_id)
+
+    def on_fill(self, fill: FillEvent) -> None:
+        left = self.left.get(fill.client_order_id)
+        if left is not None:
+            self.left[fill.client_order_id] = left - fill.qty
+            if left - fill.qty == 0:
+                self.resting[fill.symbol, fill.side.value].discard(fill.client_order_id)
+
+    def on_step(self, now_ms: int) -> None:
+        self.steps.append(now_ms)
+
+
+def test_a_failed_cancel_sends_no_replacement_and_steps_reach_the_hooks() -> None:
+    """The reference run has cancels that race fills in flight: the side keeps its order, never two at once."""
+    spec = RunSpec.from_settings({"market": "replay", "data": [BTC], "order_qty": "0.016",
+                                  "edge_threshold": -10000, "fee_maker_bps": 0})
+    run = build_run(spec, utc=UTC, config_sources={})
+    journal = _OneOrderPerSide()
+    run.loop.journal_hooks.append(journal)
+    run.drive()
+    report = run.result().to_report()
+    assert report["queue"]["cancel_races"] > 0 and run.loop.stats.cancel_failures > 0
+    assert journal.most == 1
+    assert len(journal.steps) > 3000 and journal.steps == sorted(journal.steps)

@@ -207,6 +207,7 @@ class ReplayDriver:
                 loop.on_order_rejected(coid, self.venue.reject_reason)
 
     def _quote_all(self) -> None:
+        """One quoting step: every tradable symbol at its touch, then the loop's step and journal hooks."""
         loop, market = self.loop, self.market
         for symbol, book in market.books.items():
             if not book.tradable:
@@ -214,6 +215,12 @@ class ReplayDriver:
             if symbol not in market.instruments:
                 loop.add_instruments({symbol: market.instrument(symbol)})
             loop.quote(symbol, book.bid, book.ask)
+        if loop.step_hooks or loop.journal_hooks:
+            now = loop.clock.now_ms()
+            for hook in loop.step_hooks:
+                hook(now)
+            for journal in loop.journal_hooks:
+                journal.on_step(now)
 
     def _check_quotable(self) -> None:
         for symbol, book in self.market.books.items():
