@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from mmexec.engine.models import FillEvent
@@ -51,6 +52,10 @@ class FeeLedger:
         """Account for one fill without building its result (the run's fill listener)."""
         running = self._by_symbol.get(fill.symbol) or self._running(fill.symbol)
         running.record(fill)
+
+    def totals(self) -> Mapping[str, RunningTotals]:
+        """The running sums per symbol (read-only view; e.g. for the timeline)."""
+        return MappingProxyType(self._by_symbol)
 
     def report(self) -> FeeReport:
         return report_of(self._by_symbol, tier=self.tier, setup=self.setup)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from mmexec.cli.common import emit, new_app, print_tables
+from mmexec.cli.report_html import html as report_html
 
 app = new_app(
     name="report",
@@ -133,3 +134,6 @@ def show(
         print_tables([*([headline] if headline is not None else []), *tables])
     if not report:
         typer.echo("the report is empty", err=True)
+
+
+app.command("html")(report_html)  # `report html` (#13) lives in its own module

@@ -33,20 +33,27 @@ def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
         raise ConfigError(f"{key} needs recorded market data: add --market replay --data FILE", source=origins[key])
 
 
-def check_outputs(out: Path | None, fills_out: Path | None) -> None:
-    """``--out`` and ``--fills-out`` must be two files (also through symlinks and relative paths).
+def check_outputs(out: Path | None, fills_out: Path | None, html: Path | None = None) -> None:
+    """``--out``, ``--fills-out`` and ``--html`` must be different files (also through symlinks and relative
+    paths).
 
-    Devices and FIFOs (``/dev/null`` for both) may be shared: they are written in place, nothing is lost.
+    Devices and FIFOs (``/dev/null`` for all) may be shared: they are written in place, nothing is lost.
     """
-    if out is None or fills_out is None:
-        return
-    same = os.path.realpath(out) == os.path.realpath(fills_out)
-    if not same and out.exists() and fills_out.exists():
-        same = os.path.samefile(out, fills_out)
-    if same and out.exists() and not stat.S_ISREG(os.stat(out).st_mode):
+    given = [(flag, path) for flag, path in (("--out", out), ("--fills-out", fills_out), ("--html", html))
+             if path is not None]
+    for i, (flag_a, a) in enumerate(given):
+        for flag_b, b in given[i + 1:]:
+            _refuse_same_file(flag_a, a, flag_b, b)
+
+
+def _refuse_same_file(flag_a: str, a: Path, flag_b: str, b: Path) -> None:
+    same = os.path.realpath(a) == os.path.realpath(b)
+    if not same and a.exists() and b.exists():
+        same = os.path.samefile(a, b)
+    if same and a.exists() and not stat.S_ISREG(os.stat(a).st_mode):
         return
     if same:
-        raise ConfigError(f"--out and --fills-out name the same file {str(out)!r}", source="flags --out, --fills-out")
+        raise ConfigError(f"{flag_a} and {flag_b} name the same file {str(a)!r}", source=f"flags {flag_a}, {flag_b}")
 
 
 def warn(message: str) -> None:

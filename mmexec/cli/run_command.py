@@ -30,6 +30,7 @@ def _flag_only_options() -> dict[str, Any]:
     return {
         "out": path_opt("--out", "Write the report to this file (atomically) instead of stdout", "stdout"),
         "fills_out": path_opt("--fills-out", "Also write the run's fills (JSON Lines) for `mmexec fees --fills`"),
+        "html": path_opt("--html", "Also write the report as a self-contained HTML page (needs mmexec\\[html])"),
         "config": path_opt("--config", "TOML config file", "$MMEXEC_CONFIG or ./mmexec.toml"),
         "progress": Annotated[bool | None, typer.Option(
             "--progress/--no-progress", rich_help_panel=OUTPUT, show_default=False,
@@ -80,7 +81,7 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
 
         configure_logging(params["log_level"])
         execute_run(table, flags, config=params["config"], out=params["out"], fills_out=params["fills_out"],
-                    progress=params["progress"], show_config=params["show_config"])
+                    progress=params["progress"], show_config=params["show_config"], html=params["html"])
 
     run.__annotations__ = dict(annotations)
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmexec.artifacts import ArtifactWriter
-from mmexec.canonical import dumps
+from mmexec.canonical import dumps, loads
 from mmexec.cli.common import emit
 from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, warn_cannot_trade
 from mmexec.cli.signals import exit_cleanly_on_termination
@@ -34,7 +34,8 @@ def load_run_settings(table: str, flags: dict[str, Any], config: Path | None) ->
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
-                fills_out: Path | None, progress: bool | None, show_config: bool = False) -> None:
+                fills_out: Path | None, progress: bool | None, show_config: bool = False,
+                html: Path | None = None) -> None:
     loaded = load_run_settings(table, flags, config)
     frozen = frozen_utc()  # validated before anything runs
     if show_config:
@@ -43,7 +44,11 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         emit(render_toml({"config_file": file_view(loaded.config_file), "tables": {table: table_view(loaded)}})
              .encode("utf-8"))
         return
-    check_outputs(out, fills_out)
+    check_outputs(out, fills_out, html)
+    if html is not None:  # the page needs the mmexec[html] extra: refused before the run when it is missing
+        from mmexec.reporting.html import require_html_extra
+
+        require_html_extra(source="flag --html")
     warn_cannot_trade(loaded)
     run_config, origins = RunSpec.from_settings(loaded.settings.model_dump()), dict(loaded.origins)
     utc = frozen or utc_now_iso()
@@ -57,9 +62,11 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     # SIGTERM / SIGHUP end the run like Ctrl-C: temp files are deleted, exit 143 / 129.
     with exit_cleanly_on_termination():
         report_out: ArtifactWriter | None = None
+        page_out: ArtifactWriter | None = None
         writer: FillsWriter | None = None
         try:
             report_out = ArtifactWriter(out, what="report file") if out is not None else None
+            page_out = ArtifactWriter(html, what="HTML page") if html is not None else None
             writer = FillsWriter(fills_out) if fills_out is not None else None
             with _progress_bar(show_progress, run_config.market.iterations) as on_progress:
                 report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
@@ -68,14 +75,21 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
             data = dumps(report)
             if writer is not None:
                 writer.close()
+            if page_out is not None:  # built from the report's bytes, like `mmexec report html`
+                from mmexec.reporting.html import build_html
+
+                page_out.write(build_html([(str(out or "stdout"), loads(data))]).encode("utf-8"))
             if report_out is not None:
                 report_out.write(data)
                 report_out.commit()
+            if page_out is not None:
+                page_out.commit()
         except BaseException:
             if writer is not None:
                 writer.abort()
-            if report_out is not None:
-                report_out.abort()
+            for target in (report_out, page_out):
+                if target is not None:
+                    target.abort()
             raise
     if out is None:
         emit(data)

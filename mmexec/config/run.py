@@ -172,6 +172,14 @@ class RunSettings(TableSettings):
     fee_maker_bps: Bps | None = key(None, "Fallback maker fee, bps", FEES, "BPS", shown="VIP0")
     fee_taker_bps: Bps | None = key(None, "Fallback taker fee, bps", FEES, "BPS", shown="VIP0")
     rebate_maker_bps: Bps | None = key(None, "Fallback maker rebate, bps", FEES, "BPS", shown="VIP0")
+    # --- the report's timeline (#13): virtual ms between samples (None: automatic) and the most samples kept --
+    sample_ms: int | None = key(
+        None, "Virtual ms between timeline samples", OUTPUT, "MS",
+        shown="one per step, about 300 for long runs", ge=1, le=86_400_000,
+    )
+    max_samples: int = key(
+        1000, "Most timeline samples kept; longer runs are thinned evenly", OUTPUT, "INT", ge=2, le=1_000_000
+    )
 
     # --- market data replay (issue #11) -----------------------------------------------------------
     market: MarketKind = key("synthetic", "synthetic (random walk) or replay (recorded data, --data)", REPLAY, "KIND")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mmexec.accounting.ledger import FeeLedger
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.accounting.recon import reconcile
+from mmexec.accounting.timeline_feed import LoopTimeline
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.loop import ExecutionLoop
 from mmexec.engine.order_store import InMemoryOrderStore
@@ -125,6 +126,7 @@ class Run:
     fee_config: FeeConfig
     ledger: FeeLedger
     pnl: PnlTracker
+    timeline: LoopTimeline
     replay: ReplayDriver | None = None  # the driver of a replay of recorded market data
 
     def params(self) -> ExecutionParams:
@@ -163,6 +165,7 @@ class Run:
         extension = getattr(self.exchange, "report_section", None)
         if callable(extension):
             parts.append(Sections(extension))
+        parts.append(Section("timeline", self.timeline.section))
         return RunResult(parts)
 
 
@@ -178,7 +181,7 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     """Assemble one run. ``config_sources`` (setting -> origin) only improves error messages.
 
     A replay (``spec.market.market == "replay"``) has its inputs checked here, before any work: files, formats,
-    symbols, instruments. Its clock starts at 0 and jumps to the first event's receive time; its venue is the
+    symbols, instruments. Its clock starts at the first event's receive time; its venue is the
     queue venue, its quotes never cross the touch (post-only), and the measured markout of its own fills is the
     edge the kill switch watches.
     """
@@ -186,7 +189,7 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     fee_config = resolve_fee_config(fees.fee_tier, fees.fee_profiles, fees.fee_maker_bps, fees.fee_taker_bps,
                                     fees.rebate_maker_bps, sources=config_sources)
     market = _replay_market(spec, config_sources)
-    clock = VirtualClock(VIRTUAL_EPOCH_MS if market is None else 0)
+    clock = VirtualClock(VIRTUAL_EPOCH_MS if market is None else market.start_ms)
     exchange = build_venue(spec, clock, secret_provider, market)
     store = InMemoryOrderStore()
     risk = RuntimeRiskMonitor(spec.risk.max_inv, spec.risk.max_total, spec.risk.edge_threshold)
@@ -200,7 +203,12 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     loop.fill_listeners.extend([ledger.record, pnl.on_fill, *fill_listeners])
     loop.risk_listeners.extend(risk_listeners)
     replay = None if market is None else _replay_driver(spec, market, exchange, loop, fee_config)
-    return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl, replay)
+    m = spec.market
+    timeline = LoopTimeline.attach(loop, ledger, pnl, m.symbols if market is None else market.symbols,
+                                   step_ms=m.quote_interval_ms,
+                                   run_ms=m.iterations * m.quote_interval_ms if market is None else None,
+                                   sample_ms=spec.timeline.sample_ms, max_samples=spec.timeline.max_samples)
+    return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl, timeline, replay)
 
 
 def _replay_market(spec: RunSpec, config_sources: Mapping[str, str] | None) -> ReplayMarket | None:

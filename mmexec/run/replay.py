@@ -14,8 +14,9 @@ delivery time. The venue matches each event at exchange time.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, Decimal
 from types import MappingProxyType
 from typing import Any
@@ -89,6 +90,16 @@ class ReplayMarket:
         self.order_qty = order_qty
         self.order_notional = order_notional
         self._instruments: dict[str, Instrument] = {}
+        # The first event is read now: the run's clock starts at its receive time (and a file that breaks on
+        # its first message fails before anything runs).
+        events = source.events()
+        first = next(events, None)
+        self.start_ms = 0 if first is None else first.local_ns // _NS_PER_MS
+        self._events: Iterator[MarketEvent] = events if first is None else itertools.chain((first,), events)
+
+    def events(self) -> Iterator[MarketEvent]:
+        """The replay's events in receive-time order (once: they are streamed from the files)."""
+        return self._events
 
     @property
     def instruments(self) -> Mapping[str, Instrument]:
@@ -169,7 +180,7 @@ class ReplayDriver:
         next_quote = -1
         count = 0
         ev: MarketEvent | None = None
-        for ev in market.source.events() if events is None else events:
+        for ev in market.events() if events is None else events:
             now = ev.local_ns // _NS_PER_MS
             if count == 0:
                 clock.advance_to(now)

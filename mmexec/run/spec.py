@@ -100,6 +100,15 @@ class StrategySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineSpec:
+    """The report's ``timeline`` section (:mod:`mmexec.accounting.timeline`): virtual ms between samples
+    (``None``: automatic, about 300 samples for a long run) and the most samples kept."""
+
+    sample_ms: int | None = None
+    max_samples: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
 class OutputSpec:
     """Where results go (not part of the report: the same run writes the same bytes anywhere)."""
 
@@ -113,6 +122,7 @@ _PARTS: dict[str, type[Any]] = {
     "fees": FeeSpec,
     "risk": RiskSpec,
     "strategy": StrategySpec,
+    "timeline": TimelineSpec,
     "output": OutputSpec,
 }
 _BYBIT_ONLY = ("mode", "api_env", "rate_limit_capacity", "rate_limit_refill")
@@ -140,6 +150,7 @@ class RunSpec:
     fees: FeeSpec = field(default_factory=FeeSpec)
     risk: RiskSpec = field(default_factory=RiskSpec)
     strategy: StrategySpec = field(default_factory=StrategySpec)
+    timeline: TimelineSpec = field(default_factory=TimelineSpec)
     output: OutputSpec = field(default_factory=OutputSpec)
 
     @classmethod
@@ -228,4 +239,4 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-__all__ = ["FeeSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "VenueSpec"]
+__all__ = ["FeeSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "TimelineSpec", "VenueSpec"]
