@@ -14,7 +14,8 @@ from mmexec.errors import ConfigError
 
 
 def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
-    """A key given for the other exchange (``--api-env`` on the fake exchange...) is an error, never ignored."""
+    """A key given for the other exchange (``--api-env`` on the fake exchange...) or the other market (``--data``
+    on the synthetic market, ``--seed`` on a replay) is an error, never ignored."""
     settings, origins = loaded.settings, loaded.origins
     given = [key for key, origin in origins.items() if origin != "default"]
     for key in settings.foreign_keys(given):
@@ -23,6 +24,13 @@ def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
             f"{key} applies to the {other} exchange only, and this run uses the {settings.exchange} exchange",
             source=origins[key],
         )
+    for key in settings.foreign_market_keys(given):
+        if settings.market == "replay":
+            why = ("replay matches orders on its own queue venue, by the queue fill model"
+                   if key in ("exchange", "fill_model") else "replay reads its market from --data")
+            raise ConfigError(f"{key} does not apply to a replay of recorded market data: {why}",
+                              source=origins[key])
+        raise ConfigError(f"{key} needs recorded market data: add --market replay --data FILE", source=origins[key])
 
 
 def check_outputs(out: Path | None, fills_out: Path | None, state: Path | None = None,

@@ -88,8 +88,9 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
 
     def run(**params: Any) -> None:
         flags = {k: v for k, v in params.items() if k in cls.model_fields}
-        if flags.get("ref_price") == []:
-            flags["ref_price"] = None
+        for name, value in flags.items():
+            if value == []:  # a repeatable option not given
+                flags[name] = None
         from mmexec.cli.run_impl import execute_run
         from mmexec.cli.run_outputs import JournalOptions
         from mmexec.logs import configure_logging

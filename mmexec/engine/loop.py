@@ -250,6 +250,21 @@ class ExecutionLoop:
             self._journal("canceled", order, now)
         return True
 
+    def on_order_rejected(self, client_order_id: str, message: str = "") -> bool:
+        """The venue refused an order it had acknowledged (a post-only order that would take liquidity on
+        arrival): it is REJECTED, its reservation released and its side free. False if it is no longer active."""
+        order = self.order_store.get(client_order_id)
+        if order is None or order.state is not OrderState.OPEN:
+            return False
+        now = self.clock.now_ms()
+        self.order_store.reject_order(order, message, now)
+        self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
+        self.stats.rejected += 1
+        self._release(order)
+        if self.journal_hooks:
+            self._journal("rejected", order, now)
+        return True
+
     def cancel_all(self) -> int:
         """Cancel every active order; returns how many were canceled."""
         return sum(1 for order in self.order_store.get_open_orders() if self._cancel(order))

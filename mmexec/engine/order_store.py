@@ -3,7 +3,7 @@
 Only the transitions of the order lifecycle are allowed (an illegal one raises :class:`IllegalTransition`)::
 
     PENDING -> OPEN | REJECTED | CANCELED
-    OPEN -> PARTIALLY_FILLED | FILLED | CANCELED
+    OPEN -> PARTIALLY_FILLED | FILLED | CANCELED | REJECTED (a venue may reject after acknowledging)
     PARTIALLY_FILLED -> PARTIALLY_FILLED | FILLED | CANCELED
 
 Terminal orders (FILLED, CANCELED, REJECTED) are kept for lookups up to ``retain_terminal`` of them, oldest
@@ -22,7 +22,7 @@ from mmexec.engine.models import OrderState, Side
 _S = OrderState
 LEGAL_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     _S.PENDING: frozenset({_S.OPEN, _S.REJECTED, _S.CANCELED}),
-    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED}),
+    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.REJECTED}),
     _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED}),
     _S.FILLED: frozenset(),
     _S.CANCELED: frozenset(),
@@ -170,7 +170,8 @@ class InMemoryOrderStore:
         return order
 
     def reject_order(self, order: StoredOrder, message: str = "", now_ms: int | None = None) -> StoredOrder:
-        """The venue refused ``order`` (``message`` says why): PENDING -> REJECTED."""
+        """The venue refused ``order`` (``message`` says why): PENDING -> REJECTED, or OPEN -> REJECTED when it
+        refuses after acknowledging (a post-only order that would take liquidity when it arrives)."""
         self._move(order, OrderState.REJECTED, now_ms)
         order.message = message
         return order
