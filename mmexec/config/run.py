@@ -29,14 +29,14 @@ _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 SYMBOL_RULE = "2-30 of A-Z, 0-9, like BTCUSDT"
 
 # --help panels (topics), in the order they are listed.
-RUN, RISK, EXCHANGE, FEES, REPLAY, STATE, OUTPUT = (
-    "Run", "Risk", "Exchange", "Fees", "Market data replay", "State journal", "Output",
+RUN, RISK, EXCHANGE, FEES, REPLAY, LIVE, STATE, OUTPUT = (
+    "Run", "Risk", "Exchange", "Fees", "Market data replay", "Live market data", "State journal", "Output",
 )
-PANELS = (RUN, RISK, EXCHANGE, FEES, REPLAY, STATE, OUTPUT)
+PANELS = (RUN, RISK, EXCHANGE, FEES, REPLAY, LIVE, STATE, OUTPUT)
 
 ApiEnv = Literal["dev", "shadow", "soak", "prod"]
 ExchangeName = Literal["fake", "bybit"]
-MarketKind = Literal["synthetic", "replay"]
+MarketKind = Literal["synthetic", "replay", "bybit-live"]
 DataFormat = Literal["auto", "binance-usdm", "binance-spot", "bybit"]
 FillModel = Literal["queue", "probabilistic"]
 QueueModel = Literal["risk-averse", "proportional"]
@@ -48,6 +48,10 @@ BYBIT_ONLY = frozenset({"mode", "api_env", "rate_limit_capacity", "rate_limit_re
 REPLAY_ONLY = frozenset({"data", "data_format", "instrument", "instruments_file", "queue_model", "response_latency_ms",
                          "markout_ms", "edge_window", "order_qty"})
 SYNTHETIC_ONLY = frozenset({"iterations", "seed", "ref_price", "fill_rate", "reject_rate", "partial_fill_rate"})
+# Keys that only the live market (``--market bybit-live``) reads; of the replay keys it reads all but the files.
+LIVE_ONLY = frozenset({"ws_url", "duration", "stale_after_ms", "queue_size", "record"})
+FILES_ONLY = frozenset({"data", "data_format"})
+MAINNET_LINEAR_URL = "wss://stream.bybit.com/v5/public/linear"  # = mmexec.marketdata.live.protocol's
 
 
 def key(
@@ -189,7 +193,8 @@ class RunSettings(TableSettings):
     )
 
     # --- market data replay (issue #11) -----------------------------------------------------------
-    market: MarketKind = key("synthetic", "synthetic (random walk) or replay (recorded data, --data)", REPLAY, "KIND")
+    market: MarketKind = key("synthetic", "synthetic (random walk), replay (recorded data, --data) or bybit-live "
+                             "(Bybit's public WebSocket)", REPLAY, "KIND")
     data: Annotated[list[Path], NoDecode] = key(
         list, "Market capture to replay: Binance or Bybit, .gz/.zip/plain (repeatable)", REPLAY, "FILE",
         shown="none", multiple=True,
@@ -219,6 +224,46 @@ class RunSettings(TableSettings):
         None, "Fixed base quantity per order instead of --order-notional (replay)", REPLAY, "QTY", shown="none",
         gt=0, le=MAX_USD, decimal_places=12, allow_inf_nan=False,
     )
+
+
+    # --- live market data (issue #14) -------------------------------------------------------------
+    ws_url: str = key(MAINNET_LINEAR_URL, "Bybit V5 public linear WebSocket (testnet: "
+                      "wss://stream-testnet.bybit.com/v5/public/linear)", LIVE, "URL", shown="Bybit mainnet")
+    duration: str | None = key(None, "How long a live session runs: 90s, 30m, 2h", LIVE, "TIME",
+                               shown="until Ctrl-C")
+    stale_after_ms: int = key(10_000, "Reconnect when nothing arrived for this long", LIVE, "MS",
+                              ge=1, le=3_600_000)
+    queue_size: int = key(10_000, "Messages buffered between the socket and the engine (overflow = a gap)", LIVE,
+                          "INT", ge=1, le=10_000_000)
+    record: Path | None = key(None, "Record the session's market data to this Bybit capture (.gz: compressed)",
+                              LIVE, "FILE", shown="none")
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        from mmexec.errors import ConfigError
+        from mmexec.marketdata.live.duration import parse_duration_ms
+
+        text = str(value)
+        try:
+            parse_duration_ms(text)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return text
+
+    @field_validator("ws_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        from mmexec.errors import ConfigError
+        from mmexec.marketdata.live.protocol import validate_ws_url
+
+        try:
+            validate_ws_url(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -283,8 +328,10 @@ class RunSettings(TableSettings):
     def foreign_market_keys(self, given: Iterable[str]) -> list[str]:
         """Keys among ``given`` that the chosen market does not read (``fill_model`` and ``exchange`` by value)."""
         given = set(given)
-        replay = self.market == "replay"
+        live = self.market == "bybit-live"
+        replay = self.market == "replay" or live  # the live market trades like a replay of its recording
         foreign = {k for k in given if k in (SYNTHETIC_ONLY if replay else REPLAY_ONLY)}
+        foreign |= {k for k in given if k in (FILES_ONLY if live else LIVE_ONLY)}
         if "fill_model" in given and self.fill_model != ("queue" if replay else "probabilistic"):
             foreign.add("fill_model")
         if replay and "exchange" in given and self.exchange != "fake":

@@ -53,49 +53,76 @@ def _levels(raw: list[list[str]], price: Grid, qty: Grid) -> list[Level]:
     return levels_of(raw, price, qty)
 
 
+class BybitLineParser:
+    """One Bybit capture line at a time -> its market events; shared by replay (lines of a file) and the live
+    market (messages as they arrive, in exactly the line a recording keeps), so both see the same events.
+
+    A line is checked whole before anything is counted or stamped: a line that raises changes no state.
+    """
+
+    __slots__ = ("book_topic", "clock", "counts", "grids", "only", "path")
+
+    def __init__(self, stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedClock,
+                 only: frozenset[str]) -> None:
+        self.path = stats.path
+        self.counts = stats.messages
+        self.grids = grids
+        self.clock = clock
+        self.only = only
+        self.book_topic: dict[str, str] = {}
+
+    def events(self, line_no: int, line: bytes) -> list[MarketEvent]:
+        """The events of one line; ValueError / KeyError / ... for a line that does not parse, InputError for
+        data of a symbol not traded."""
+        counts = self.counts
+        local_ns, body = split_receive_time(line)
+        obj: dict[str, Any] = orjson.loads(body)
+        topic = obj["topic"]
+        kind, symbol = _topic_symbol(topic)
+        if kind not in ("orderbook", "publicTrade", "trade"):
+            counts["other"] = counts.get("other", 0) + 1
+            return []
+        if symbol not in self.only:
+            raise InputError(f"data for {symbol}, which is not among --symbols {','.join(sorted(self.only))}",
+                             source=where(self.path, line_no))
+        price, qty = self.grids[symbol]
+        data = obj["data"]
+        stamp = self.clock.stamp
+        if kind != "orderbook":
+            parsed = []
+            for trade in data:
+                trade_id = trade.get("i", "0")
+                parsed.append((int(trade["T"]), price.steps(trade["p"]), qty.steps(trade["v"]),
+                               "BUY" if trade["S"] == "Buy" else "SELL",
+                               int(trade_id) if str(trade_id).isdigit() else 0))
+            counts["trade"] = counts.get("trade", 0) + len(parsed)
+            return [TradePrint(symbol, stamp(local_ns, exch, line_no), exch, px, size, side, tid)
+                    for exch, px, size, side, tid in parsed]
+        if self.book_topic.get(symbol, topic) != topic:
+            counts["other"] = counts.get("other", 0) + 1
+            return []
+        exch = int(obj.get("cts") or obj["ts"])
+        update_id = int(data["u"])
+        bids, asks = _levels(data["b"], price, qty), _levels(data["a"], price, qty)
+        snapshot = obj["type"] == "snapshot" or update_id == 1
+        self.book_topic.setdefault(symbol, topic)
+        eff = stamp(local_ns, exch, line_no)
+        if snapshot:
+            counts["snapshot"] = counts.get("snapshot", 0) + 1
+            return [BookSnapshot(symbol, eff, exch, bids, asks, update_id)]
+        counts["depth_diff"] = counts.get("depth_diff", 0) + 1
+        return [BookDelta(symbol, eff, exch, bids, asks, update_id, update_id, -1)]
+
+
 def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedClock,
           only: frozenset[str]) -> Iterator[MarketEvent]:
     path = stats.path
-    counts = stats.messages
-    book_topic: dict[str, str] = {}
-    stamp = clock.stamp
+    parser = BybitLineParser(stats, grids, clock, only)
+    line_events = parser.events
     for line_no, line, complete in iter_lines(path):
         stats.lines = line_no
         try:
-            local_ns, body = split_receive_time(line)
-            obj: dict[str, Any] = orjson.loads(body)
-            topic = obj["topic"]
-            kind, symbol = _topic_symbol(topic)
-            if kind not in ("orderbook", "publicTrade", "trade"):
-                counts["other"] = counts.get("other", 0) + 1
-                continue
-            if symbol not in only:
-                raise InputError(f"data for {symbol}, which is not among --symbols {','.join(sorted(only))}",
-                                 source=where(path, line_no))
-            price, qty = grids[symbol]
-            data = obj["data"]
-            if kind != "orderbook":
-                for trade in data:
-                    exch = int(trade["T"])
-                    counts["trade"] = counts.get("trade", 0) + 1
-                    trade_id = trade.get("i", "0")
-                    yield TradePrint(symbol, stamp(local_ns, exch, line_no), exch, price.steps(trade["p"]),
-                                     qty.steps(trade["v"]), "BUY" if trade["S"] == "Buy" else "SELL",
-                                     int(trade_id) if str(trade_id).isdigit() else 0)
-                continue
-            if book_topic.setdefault(symbol, topic) != topic:
-                counts["other"] = counts.get("other", 0) + 1
-                continue
-            exch = int(obj.get("cts") or obj["ts"])
-            eff = stamp(local_ns, exch, line_no)
-            update_id = int(data["u"])
-            bids, asks = _levels(data["b"], price, qty), _levels(data["a"], price, qty)
-            if obj["type"] == "snapshot" or update_id == 1:
-                counts["snapshot"] = counts.get("snapshot", 0) + 1
-                yield BookSnapshot(symbol, eff, exch, bids, asks, update_id)
-            else:
-                counts["depth_diff"] = counts.get("depth_diff", 0) + 1
-                yield BookDelta(symbol, eff, exch, bids, asks, update_id, update_id, -1)
+            events = line_events(line_no, line)
         except InputError:
             raise
         except OffGridError as exc:
@@ -103,3 +130,8 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
                              source=where(path, line_no)) from None
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError) as exc:
             torn_or_raise(stats, line_no, complete, exc)
+            continue
+        yield from events
+
+
+PARSE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError, OffGridError)

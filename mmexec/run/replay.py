@@ -49,23 +49,34 @@ def open_source(spec: RunSpec, config_sources: Mapping[str, str] | None = None) 
     differs from the default; otherwise the symbols are the ones in the data.
     """
     market = spec.market
+    refuse_venue_options(spec)
+    if config_sources is not None:
+        given = config_sources.get("symbols", "default") != "default"
+    else:
+        given = bool(market.symbols) and tuple(market.symbols) != _DEFAULT_SYMBOLS
+    overrides, from_file = instrument_sources(spec)
+    return open_captures(list(market.data), data_format=market.data_format,
+                         symbols=list(market.symbols) if given else None, overrides=overrides, from_file=from_file)
+
+
+def refuse_venue_options(spec: RunSpec) -> None:
+    """Recorded (and live) market data is matched on the queue venue, by the queue model: nothing else applies."""
     if spec.venue.exchange != "fake":
         raise ConfigError("replay matches orders on its own queue venue; --exchange does not apply",
                           source="--exchange")
     if spec.venue.fill_model == "probabilistic":
         raise ConfigError("the probabilistic fill model is for synthetic runs; replay fills by the queue model",
                           source="--fill-model")
-    if config_sources is not None:
-        given = config_sources.get("symbols", "default") != "default"
-    else:
-        given = bool(market.symbols) and tuple(market.symbols) != _DEFAULT_SYMBOLS
+
+
+def instrument_sources(spec: RunSpec) -> tuple[dict[str, InstrumentSpec], dict[str, InstrumentSpec]]:
+    """The ``--instrument`` overrides and the ``--instruments-file`` entries of ``spec``."""
     overrides: dict[str, InstrumentSpec] = {}
-    for symbol, grid in market.instrument.items():
+    for symbol, grid in spec.market.instrument.items():
         parsed = parse_override(f"{symbol}={grid}")
         overrides[parsed.symbol] = parsed
-    from_file = load_bybit_instruments(market.instruments_file) if market.instruments_file else {}
-    return open_captures(list(market.data), data_format=market.data_format,
-                         symbols=list(market.symbols) if given else None, overrides=overrides, from_file=from_file)
+    from_file = load_bybit_instruments(spec.market.instruments_file) if spec.market.instruments_file else {}
+    return overrides, from_file
 
 
 def refuse_queue_model_without_data(spec: RunSpec) -> None:
@@ -164,11 +175,18 @@ class ReplayDriver:
         self.last_local_ms: int | None = None
         self.first_exch_ms: int | None = None
         self.last_exch_ms: int | None = None
+        self._next_quote = -1
         loop.use_source(market, requote_bps=spec.strategy.requote_bps)
 
     # ---------------------------------------------------------------- the run
     def run(self, events: Iterable[MarketEvent] | None = None) -> int:
         """Replay ``events`` (default: the source's files, parsed as they are replayed); returns their count."""
+        self.consume(self.market.events() if events is None else events)
+        return self.finish()
+
+    def consume(self, events: Iterable[MarketEvent]) -> None:
+        """Feed ``events`` (the next ones of the run, in receive-time order); a live market calls this as its
+        messages arrive, a replay once with all of them."""
         loop, venue, market, markout = self.loop, self.venue, self.market, self.markout
         clock = loop.clock
         books = market.books
@@ -177,10 +195,10 @@ class ReplayDriver:
         advance_markout = markout.advance
         next_due = markout.next_due
         respond = self._respond
-        next_quote = -1
-        count = 0
+        next_quote = self._next_quote
+        count = self.events_processed
         ev: MarketEvent | None = None
-        for ev in market.events() if events is None else events:
+        for ev in events:
             now = ev.local_ns // _NS_PER_MS
             if count == 0:
                 clock.advance_to(now)
@@ -201,12 +219,16 @@ class ReplayDriver:
             count += 1
         if ev is not None:
             self.last_local_ms, self.last_exch_ms = ev.local_ns // _NS_PER_MS, ev.exch_ms
-        # let everything in flight reach the strategy
-        clock.advance_to(max(clock.now_ms(), venue.last_due_ms()))
-        respond()
+        self._next_quote = next_quote
         self.events_processed = count
+
+    def finish(self) -> int:
+        """The run ends at its last event: everything in flight reaches the strategy; returns the event count."""
+        clock, venue = self.loop.clock, self.venue
+        clock.advance_to(max(clock.now_ms(), venue.last_due_ms()))
+        self._respond()
         self._check_quotable()
-        return count
+        return self.events_processed
 
     def _respond(self) -> None:
         """Deliver the fills and post-only rejects that have reached the strategy by now."""
@@ -312,4 +334,5 @@ class ReplayDriver:
         }
 
 
-__all__ = ["ReplayDriver", "ReplayMarket", "maker_fee_bps", "open_source", "refuse_queue_model_without_data"]
+__all__ = ["ReplayDriver", "ReplayMarket", "instrument_sources", "maker_fee_bps", "open_source",
+           "refuse_queue_model_without_data", "refuse_venue_options"]

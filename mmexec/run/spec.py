@@ -47,6 +47,11 @@ class MarketSpec:
     def replay(self) -> bool:
         return self.market == "replay"
 
+    @property
+    def live(self) -> bool:
+        """Bybit's live public market data (``--market bybit-live``): traded like a replay of its recording."""
+        return self.market == "bybit-live"
+
 
 @dataclass(frozen=True, slots=True)
 class VenueSpec:
@@ -109,6 +114,21 @@ class TimelineSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveSpec:
+    """The live market's source (``--market bybit-live``): where it connects, for how long, what it records.
+
+    None of it reaches the report's ``config``: a live session's report matches the replay of its recording
+    (README "Live market data"); the live source is described under ``market.live``.
+    """
+
+    ws_url: str = "wss://stream.bybit.com/v5/public/linear"
+    duration: str | None = None  # 90s / 30m / 2h; None: until a signal
+    stale_after_ms: int = 10_000
+    queue_size: int = 10_000
+    record: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutputSpec:
     """Where results go (not part of the report: the same run writes the same bytes anywhere)."""
 
@@ -125,9 +145,10 @@ _PARTS: dict[str, type[Any]] = {
     "strategy": StrategySpec,
     "timeline": TimelineSpec,
     "output": OutputSpec,
+    "live": LiveSpec,
 }
 _BYBIT_ONLY = ("mode", "api_env", "rate_limit_capacity", "rate_limit_refill")
-_NOT_IN_REPORT = ("out", "fills_out", "state")
+_NOT_IN_REPORT = ("out", "fills_out", "state", "ws_url", "duration", "stale_after_ms", "queue_size", "record")
 _REPLAY_ONLY = ("market", "data", "data_format", "instrument", "instruments_file", "fill_model", "queue_model",
                 "response_latency_ms", "markout_ms", "edge_window", "order_qty")
 _SYNTHETIC_ONLY = ("fill_rate", "reject_rate", "partial_fill_rate", "iterations", "seed", "ref_price", "exchange")
@@ -153,6 +174,7 @@ class RunSpec:
     strategy: StrategySpec = field(default_factory=StrategySpec)
     timeline: TimelineSpec = field(default_factory=TimelineSpec)
     output: OutputSpec = field(default_factory=OutputSpec)
+    live: LiveSpec = field(default_factory=LiveSpec)
 
     @classmethod
     def from_settings(cls, values: Mapping[str, Any], *, strict: bool = False) -> RunSpec:
@@ -189,7 +211,7 @@ class RunSpec:
         out = self.flat()
         for key in _NOT_IN_REPORT:
             out.pop(key)
-        if self.market.replay:
+        if self.market.replay or self.market.live:
             return self._replay_section(out)
         for key in _REPLAY_ONLY:
             out.pop(key)
@@ -212,7 +234,9 @@ class RunSpec:
             out.pop(key)
         out["symbols"] = list(market.symbols)
         out["fee_profiles"] = str(self.fees.fee_profiles) if self.fees.fee_profiles is not None else None
-        out["data"] = [p.name for p in market.data]
+        # a live session's data is its recording: the same value as the replay of that recording
+        data = ([self.live.record] if self.live.record else []) if market.live else market.data
+        out["data"] = [p.name for p in data]
         out["instruments_file"] = market.instruments_file.name if market.instruments_file else None
         out["instrument"] = dict(sorted(market.instrument.items()))
         out["fill_model"] = "queue"
@@ -229,7 +253,7 @@ def _coerce(key: str, value: Any) -> Any:
         return to_decimal(value)
     if key in {"fee_maker_bps", "fee_taker_bps", "rebate_maker_bps"} and value is not None:
         return to_decimal(value)
-    if key in {"fee_profiles", "out", "fills_out", "state", "instruments_file"} and value is not None:
+    if key in {"fee_profiles", "out", "fills_out", "state", "instruments_file", "record"} and value is not None:
         return Path(value)
     if key == "data":
         return tuple(Path(p) for p in value or ())
@@ -240,4 +264,4 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-__all__ = ["FeeSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "TimelineSpec", "VenueSpec"]
+__all__ = ["FeeSpec", "LiveSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "TimelineSpec", "VenueSpec"]

@@ -289,6 +289,9 @@ def make_plan(settings_cls: Any, run_flags: Mapping[str, Any], axes: Sequence[Gr
         raise ConfigError("--per-file needs data files (--data FILE…)", source="--per-file")
     base = dict(load_settings(settings_cls, run_flags, config_file).settings.model_dump())
     _refuse_journal(axes, base)
+    if base.get("market") == "bybit-live" or any(axis.key == "market" and "bybit-live" in axis.values for axis in axes):
+        raise ConfigError("a sweep runs synthetic or recorded markets: record a live session (--record) and sweep "
+                          "its replay", source="market")
 
     def validate(overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
         try:

@@ -21,6 +21,7 @@ import orjson
 
 from mmexec.artifacts import write_atomic
 from mmexec.errors import ConfigError
+from mmexec.config.run import LIVE_ONLY
 from mmexec.sweep.grid import JOURNAL_KEY, sort_key
 from mmexec.sweep.runner import RunResult
 
@@ -34,7 +35,9 @@ def sweep_id(settings: Mapping[str, Any], params: Iterable[str], utc: str) -> st
     from mmexec.canonical import dumps
 
     # the journal key is always unset in a sweep (refused): leaving it out keeps ids from before it existed
-    fixed = {k: v for k, v in settings.items() if k not in set(params) and k != JOURNAL_KEY}
+    # ... and so are the live market's keys (a sweep runs recorded or synthetic markets only)
+    fixed = {k: v for k, v in settings.items()
+             if k not in set(params) and k != JOURNAL_KEY and k not in LIVE_ONLY}
     fixed = {k: (str(v) if isinstance(v, Path) else v) for k, v in fixed.items()}
     blob = dumps({"settings": fixed, "utc": utc, "version": __version__})
     return hashlib.sha256(blob).hexdigest()[:16]
