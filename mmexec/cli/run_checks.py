@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from mmexec.config.base import Loaded
-from mmexec.config.run import RunSettings
+from mmexec.config.run import FILES_ONLY, LIVE_ONLY, RunSettings
 from mmexec.errors import ConfigError
 
 
@@ -25,6 +25,14 @@ def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
             source=origins[key],
         )
     for key in settings.foreign_market_keys(given):
+        if key in LIVE_ONLY:
+            raise ConfigError(f"{key} applies to the live market only: add --market bybit-live", source=origins[key])
+        if settings.market == "bybit-live" and key in FILES_ONLY:
+            raise ConfigError(f"{key} does not apply to the live market: it reads Bybit's WebSocket (--ws-url)",
+                              source=origins[key])
+        if settings.market == "bybit-live":
+            raise ConfigError(f"{key} does not apply to the live market, which trades like a replay of its "
+                              "recording (queue venue, queue fill model)", source=origins[key])
         if settings.market == "replay":
             why = ("replay matches orders on its own queue venue, by the queue fill model"
                    if key in ("exchange", "fill_model") else "replay reads its market from --data")

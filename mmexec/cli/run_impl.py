@@ -51,6 +51,9 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         show_run_config(table, loaded)
         return
     state = loaded.settings.state
+    if loaded.settings.market == "bybit-live" and state is not None:
+        raise ConfigError("a live session is not journaled: record it (--record FILE) and journal its replay "
+                          "(--market replay --data FILE --state ...)", source=loaded.origins["state"])
     if journal.checkpoint_every is not None and state is None:
         raise ConfigError("--checkpoint-every goes with --state or --resume (a run without a journal has no "
                           "checkpoints)", source="--checkpoint-every")
@@ -68,6 +71,11 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
 
         execute_journaled(table, run_config, origins, utc=utc, out=out, fills_out=fills_out, html=html,
                           progress=show_progress(progress, iterations), checkpoint_every=journal.checkpoint_every)
+        return
+    if run_config.market.live:
+        from mmexec.cli.live_run import execute_live
+
+        execute_live(run_config, origins, utc=utc, out=out, fills_out=fills_out, html=html)
         return
     secret_provider = None
     if run_config.venue.exchange == "bybit" and not run_config.venue.network:

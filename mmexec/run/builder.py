@@ -177,9 +177,12 @@ def _core_sections(loop: ExecutionLoop, params: ExecutionParams) -> dict[str, An
 
 def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
               fill_listeners: Sequence[FillListener] = (), risk_listeners: Sequence[RiskListener] = (),
-              config_sources: Mapping[str, str] | None = None, order_store: InMemoryOrderStore | None = None) -> Run:
+              config_sources: Mapping[str, str] | None = None, order_store: InMemoryOrderStore | None = None,
+              live_source: Any = None) -> Run:
     """Assemble one run. ``config_sources`` (setting -> origin) only improves error messages; ``order_store``
-    replaces the default in-memory store (e.g. the journal's).
+    replaces the default in-memory store (e.g. the journal's). A live market (``--market bybit-live``) is built
+    by :class:`mmexec.run.live.LiveSession` around its ``live_source`` once the first event arrived; it is
+    then driven exactly like a replay of its recording.
 
     A replay (``spec.market.market == "replay"``) has its inputs checked here, before any work: files, formats,
     symbols, instruments. Its clock starts at the first event's receive time; its venue is the
@@ -189,7 +192,7 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     fees = spec.fees
     fee_config = resolve_fee_config(fees.fee_tier, fees.fee_profiles, fees.fee_maker_bps, fees.fee_taker_bps,
                                     fees.rebate_maker_bps, sources=config_sources)
-    market = _replay_market(spec, config_sources)
+    market = _replay_market(spec, config_sources, live_source)
     clock = VirtualClock(VIRTUAL_EPOCH_MS if market is None else market.start_ms)
     exchange = build_venue(spec, clock, secret_provider, market)
     store = order_store if order_store is not None else InMemoryOrderStore()
@@ -212,9 +215,14 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl, timeline, replay)
 
 
-def _replay_market(spec: RunSpec, config_sources: Mapping[str, str] | None) -> ReplayMarket | None:
+def _replay_market(spec: RunSpec, config_sources: Mapping[str, str] | None,
+                   live_source: Any = None) -> ReplayMarket | None:
     from mmexec.run.replay import ReplayMarket, open_source, refuse_queue_model_without_data
 
+    if spec.market.live:
+        if live_source is None:
+            raise ConfigError("a live market is run by mmexec.run.live.LiveSession", source="--market")
+        return ReplayMarket(live_source, spec.strategy.order_qty, spec.market.order_notional)
     if not spec.market.replay:
         refuse_queue_model_without_data(spec)
         return None
@@ -227,12 +235,17 @@ def _replay_driver(spec: RunSpec, market: ReplayMarket, venue: Venue, loop: Exec
     from mmexec.exchanges.queue import QueueVenue
     from mmexec.run.replay import ReplayDriver, maker_fee_bps
 
+    driver = ReplayDriver
+    if spec.market.live:
+        from mmexec.run.live import LiveDriver
+
+        driver = LiveDriver
     assert isinstance(venue, QueueVenue)
     markout = MarkoutTracker(market.symbols, market.tick_sizes(), maker_fee_bps(fee_config, market.symbols),
                              markout_ms=spec.risk.markout_ms, edge_window=spec.risk.edge_window,
                              on_edge=loop.on_edge_update)
     venue.execution_listeners.append(markout.on_execution)
-    return ReplayDriver(spec, market, venue, loop, markout)
+    return driver(spec, market, venue, loop, markout)
 
 
 def run_spec(spec: RunSpec, *, utc: str | None = None, secret_provider: Any = None,

@@ -264,4 +264,5 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-__all__ = ["FeeSpec", "LiveSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "TimelineSpec", "VenueSpec"]
+__all__ = ["FeeSpec", "LiveSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "TimelineSpec",
+           "VenueSpec"]

@@ -21,10 +21,10 @@ import orjson
 
 from mmexec.artifacts import write_atomic
 from mmexec.errors import ConfigError
-from mmexec.config.run import LIVE_ONLY
 from mmexec.sweep.grid import JOURNAL_KEY, sort_key
 from mmexec.sweep.runner import RunResult
 
+_LIVE_KEYS = frozenset({"ws_url", "duration", "stale_after_ms", "queue_size", "record"})  # config.run.LIVE_ONLY
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
 _MAX_NAME = 120
 
@@ -37,7 +37,7 @@ def sweep_id(settings: Mapping[str, Any], params: Iterable[str], utc: str) -> st
     # the journal key is always unset in a sweep (refused): leaving it out keeps ids from before it existed
     # ... and so are the live market's keys (a sweep runs recorded or synthetic markets only)
     fixed = {k: v for k, v in settings.items()
-             if k not in set(params) and k != JOURNAL_KEY and k not in LIVE_ONLY}
+             if k not in set(params) and k != JOURNAL_KEY and k not in _LIVE_KEYS}
     fixed = {k: (str(v) if isinstance(v, Path) else v) for k, v in fixed.items()}
     blob = dumps({"settings": fixed, "utc": utc, "version": __version__})
     return hashlib.sha256(blob).hexdigest()[:16]
