@@ -163,6 +163,7 @@ class LiveSession:
         self.gap_resubscribes = 0  # resubscriptions after a `u` gap
         self.drop_resubscribes = 0  # ... after dropped messages (queue overflow)
         self._gaps = dict.fromkeys(symbols, 0)
+        self._drops_seen = 0
         self.fills: dict[str, int] = {}  # fills per symbol (the panel)
         self.on_batch: Callable[[LiveSession], None] | None = None
 
@@ -187,6 +188,11 @@ class LiveSession:
                 self._on_message(message)
                 while (message := feed.get_nowait()) is not None:
                     self._on_message(message)
+                if feed.stats.drops != self._drops_seen:  # the queue overflowed: resync every book
+                    self._drops_seen = feed.stats.drops
+                    self.drop_resubscribes += 1
+                    for symbol in self.source.symbols:
+                        feed.request_resubscribe(symbol)
                 if self.on_batch is not None:
                     self.on_batch(self)
             await runner
@@ -203,10 +209,8 @@ class LiveSession:
             self.run.replay.finish()
 
     def _on_message(self, message: FeedMessage) -> None:
-        if message.gap_before:  # messages were dropped: which symbol lost what is unknown, resync them all
-            self.drop_resubscribes += 1
-            for symbol in self.source.symbols:
-                self.feed.request_resubscribe(symbol)
+        """Parse, record, trade; a ``u`` gap resubscribes its symbol (drops are handled per batch: the message
+        after them may be long in coming, and which symbol lost what is unknown, so every book is resynced)."""
         events = self.source.parse(message)
         if events is None:
             return

@@ -1,0 +1,228 @@
+"""``--market bybit-live``: live sessions against the loopback Bybit server, and the replay of their recordings.
+
+Each fault is injected by the server (tests/bybit_ws_server.py); the session must survive it, count it in the
+report's ``market`` section, and its recording must replay to the same report outside the source fields
+(``config.market``, ``market.kind``, ``market.live``). Sessions end when the server's script has been consumed
+(a condition, not a timer); every test is bounded by ``LIMIT_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bybit_ws_server import BybitWsServer, make_feed, run, until
+
+from mmexec.canonical import dumps
+from mmexec.marketdata.live.feed import BybitPublicFeed, FeedMessage
+from mmexec.marketdata.live.timer import SystemTimer
+from mmexec.run.builder import run_session
+from mmexec.run.live import LiveSession
+from mmexec.run.spec import RunSpec
+
+SOURCE_FIELDS = ("config.market", "market.kind", "market.live")
+UTC = "2026-01-01T00:00:00Z"
+SYMBOLS = ("XRPUSDT", "ETHUSDT")
+# the server re-labels the XRPUSDT order book to every symbol: its grid for ETHUSDT too
+BASE = {"market": "bybit-live", "symbols": SYMBOLS, "quote_interval_ms": 1, "instrument": {"ETHUSDT": "0.0001/1"}}
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def without_source(report: dict[str, Any]) -> bytes:
+    report = dict(report)
+    report["config"] = {k: v for k, v in report["config"].items() if k != "market"}
+    report["market"] = {k: v for k, v in report["market"].items() if k not in ("kind", "live")}
+    return dumps(report)
+
+
+def replay_of(spec: RunSpec, recording: Path) -> dict[str, Any]:
+    return run_session(spec.replace(market="replay", data=(recording,), record=None), utc=UTC)
+
+
+def live_session(server: BybitWsServer, tmp_path: Path, feed: BybitPublicFeed | None = None,
+                 **settings: Any) -> LiveSession:
+    spec = RunSpec.from_settings({**BASE, "record": tmp_path / "live.jsonl.gz", **settings})
+    feed = feed or make_feed(server, SYMBOLS)
+    return LiveSession(spec, utc=UTC, feed=feed)
+
+
+async def consume_all(session: LiveSession, server: BybitWsServer, sent: int) -> None:
+    """Run ``session`` until the server sent ``sent`` data messages and the session consumed them all."""
+    task = asyncio.ensure_future(session.run_async())
+    feed = session.feed
+    await until(lambda: sum(map(len, server.sent)) >= sent and feed.stats.received >= feed.stats.delivered
+                and feed.queue_depth == 0 and feed.stats.delivered + feed.stats.drops >= sent)
+    session.stop("duration")
+    await task
+
+
+def check_replays_to_the_same_report(session: LiveSession, tmp_path: Path) -> dict[str, Any]:
+    assert session.run is not None
+    live = session.run.result().to_report()
+    replay = replay_of(session.spec, tmp_path / "live.jsonl.gz")
+    assert without_source(live) == without_source(replay)
+    assert live["market"]["kind"] == "bybit-live" and replay["market"]["kind"] == "replay"
+    return live
+
+
+def per_symbol(server: BybitWsServer, deltas: int) -> int:
+    return 1 + deltas + deltas // 5  # snapshot, deltas, a trade every fifth delta
+
+
+def test_a_clean_session_replays_to_the_same_report(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with BybitWsServer(deltas=60, now_ms=wall_ms) as server:
+            session = live_session(server, tmp_path)
+            await consume_all(session, server, 2 * per_symbol(server, 60))
+            live = check_replays_to_the_same_report(session, tmp_path)
+            assert live["market"]["messages"] == {"depth_diff": 120, "snapshot": 2, "trade": 24}
+            assert live["market"]["live"]["feed"]["reconnects"] == 0
+            assert live["execution"]["quotes"] > 0
+
+    run(main())
+
+
+def test_a_u_gap_invalidates_the_book_and_resubscribes_for_a_fresh_snapshot(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with BybitWsServer(deltas=40, now_ms=wall_ms) as server:
+            server.skip_delta_index = 10  # the first symbol subscribed loses one delta
+            session = live_session(server, tmp_path, symbols=("XRPUSDT",))
+            session.feed = make_feed(server, ("XRPUSDT",))
+            await consume_all(session, server, per_symbol(server, 40) - 1 + 1)  # minus the gap, plus a snapshot
+            live = check_replays_to_the_same_report(session, tmp_path)
+            market = live["market"]
+            assert (market["gaps"], market["snapshots"], market["books"]["XRPUSDT"]["state"]) == (1, 2, "synced")
+            assert market["live"]["resubscribes_after_gap"] == 1
+            assert [r["args"] for r in server.requests_of("unsubscribe")] == [["orderbook.50.XRPUSDT"]]
+
+    run(main())
+
+
+def test_a_dropped_connection_reconnects_and_resubscribes(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with BybitWsServer(deltas=30, now_ms=wall_ms) as server:
+            server.drop_after_next = 20
+            session = live_session(server, tmp_path)
+            await consume_all(session, server, 20 + 2 * per_symbol(server, 30))
+            live = check_replays_to_the_same_report(session, tmp_path)
+            feed = live["market"]["live"]["feed"]
+            assert (feed["connects"], feed["reconnects"], feed["disconnects"]) == (2, 1, 1)
+
+    run(main())
+
+
+def test_a_stale_feed_reconnects(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with BybitWsServer(deltas=20, now_ms=wall_ms) as server:
+            server.stall_after_next = 10  # then silence, not even a pong
+            feed = BybitPublicFeed(make_feed(server, SYMBOLS).config.__class__(
+                symbols=SYMBOLS, ws_url=server.url, stale_after_ms=200), timer=SystemTimer(),
+                backoff=make_feed(server)._backoff)
+            session = live_session(server, tmp_path, feed=feed)
+            await consume_all(session, server, 10 + 2 * per_symbol(server, 20))
+            live = check_replays_to_the_same_report(session, tmp_path)
+            assert live["market"]["live"]["feed"]["stale"] == 1
+            assert live["market"]["live"]["feed"]["reconnects"] == 1
+
+    run(main())
+
+
+def test_a_failed_subscription_is_counted_and_not_fatal(tmp_path: Path) -> None:
+    symbols = tuple(f"S{i}USDT" for i in range(6))  # two subscribe requests: ten topics, then S5USDT's two
+    grids = {s: "0.0001/1" for s in symbols}
+
+    async def main() -> None:
+        async with BybitWsServer(deltas=10, now_ms=wall_ms) as server:
+            server.fail_topics = {"publicTrade.S5USDT"}
+            session = live_session(server, tmp_path, feed=make_feed(server, symbols), symbols=symbols,
+                                   instrument=grids)
+            await consume_all(session, server, 5 * per_symbol(server, 10))
+            assert session.run is not None
+            live = session.run.result().to_report()
+            assert live["market"]["live"]["feed"]["subscribe_failures"] == 1
+            assert live["market"]["live"]["failed_topics"] == ["orderbook.50.S5USDT", "publicTrade.S5USDT"]
+            assert live["market"]["books_without_snapshot"] == 1
+            # S5USDT has no data: its recording replays for the other symbols, to the same trading
+            replay = replay_of(session.spec.replace(symbols=symbols[:5]), tmp_path / "live.jsonl.gz")
+            assert live["execution"].pop("symbols") == list(symbols)
+            assert replay["execution"].pop("symbols") == list(symbols[:5])
+            for section in ("execution", "orders", "pnl", "fees", "recon"):
+                assert dumps(live[section]) == dumps(replay[section]), section
+
+    run(main())
+
+
+def test_malformed_and_unexpected_messages_are_counted_and_never_recorded(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with BybitWsServer(deltas=20, now_ms=wall_ms) as server:
+            server.junk_next = ('{"topic":"orderbook.50.XRPUSDT","type":"delta","data":', "not json", '{"a":1}')
+            session = live_session(server, tmp_path)
+            await consume_all(session, server, 2 * per_symbol(server, 20))
+            live = check_replays_to_the_same_report(session, tmp_path)
+            feed = live["market"]["live"]["feed"]
+            assert (feed["malformed"], feed["unexpected"]) == (2, 1)
+            assert live["market"]["files"][0]["lines"] == 2 * per_symbol(server, 20)
+
+    run(main())
+
+
+class BusyEngine(BybitPublicFeed):
+    """A feed whose consumer is busy until ``busy_until`` messages arrived: a burst faster than the engine."""
+
+    busy_until = 0
+
+    async def get(self) -> FeedMessage | None:
+        if self.busy_until:
+            target, self.busy_until = self.busy_until, 0
+            await until(lambda: self.stats.received >= target)
+        return await super().get()
+
+
+def test_a_burst_faster_than_the_engine_drops_resyncs_and_replays(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with BybitWsServer(deltas=40, now_ms=wall_ms) as server:
+            base = make_feed(server, ("XRPUSDT",), queue_size=5)
+            feed = BusyEngine(base.config, timer=SystemTimer(), backoff=base._backoff)
+            feed.busy_until = 1 + 1 + 40 + 8  # ack + snapshot + the script
+            session = live_session(server, tmp_path, feed=feed, symbols=("XRPUSDT",))
+            await consume_all(session, server, per_symbol(server, 40) + 1)  # + the resubscribed snapshot
+            live = check_replays_to_the_same_report(session, tmp_path)
+            market = live["market"]
+            assert market["live"]["feed"]["drops"] == per_symbol(server, 40) - 5
+            assert market["live"]["resubscribes_after_drops"] == 1
+            assert market["snapshots"] == 2 and market["books"]["XRPUSDT"]["state"] == "synced"
+
+    run(main())
+
+
+def test_a_live_run_never_imports_websockets_before_it_is_chosen() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import mmexec.cli\n"
+            "from mmexec.run.builder import run_session; from mmexec.run.spec import RunSpec\n"
+            "run_session(RunSpec().replace(iterations=3), utc='2026-01-01T00:00:00Z')\n"
+            "assert 'websockets' not in sys.modules, 'websockets imported'\n"
+            "assert 'mmexec.run.live' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ws-url", "ws://x"], "error: ws_url applies to the live market only: add --market bybit-live"),
+    (["--market", "bybit-live", "--data", "x.gz"], "error: data does not apply to the live market"),
+    (["--market", "bybit-live", "--duration", "soon"], "error: "),
+    (["--market", "bybit-live", "--state", "s.db"], "error: a live session is not journaled"),
+    (["--market", "bybit-live", "--seed", "3"], "error: seed does not apply to the live market"),
+])
+def test_live_options_out_of_place_are_refused(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("shadow", *args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1
