@@ -235,11 +235,7 @@ def _replay_driver(spec: RunSpec, market: ReplayMarket, venue: Venue, loop: Exec
     from mmexec.exchanges.queue import QueueVenue
     from mmexec.run.replay import ReplayDriver, maker_fee_bps
 
-    driver = ReplayDriver
-    if spec.market.live:
-        from mmexec.run.live import LiveDriver
-
-        driver = LiveDriver
+    driver = getattr(market.source, "driver_class", ReplayDriver)  # the live source brings its own subclass
     assert isinstance(venue, QueueVenue)
     markout = MarkoutTracker(market.symbols, market.tick_sizes(), maker_fee_bps(fee_config, market.symbols),
                              markout_ms=spec.risk.markout_ms, edge_window=spec.risk.edge_window,

@@ -57,6 +57,8 @@ class LiveSource:
     """The live market's messages as capture lines, through the replay's Bybit parser (a ``ReplaySource`` for
     :class:`~mmexec.run.replay.ReplayMarket`: symbols, instruments, files, venue, events, latency)."""
 
+    driver_class: type[ReplayDriver] = ReplayDriver  # LiveDriver, below
+
     def __init__(self, symbols: Sequence[str], instruments: Mapping[str, InstrumentSpec],
                  record: Path | None) -> None:
         self.symbols = list(symbols)
@@ -123,6 +125,9 @@ class LiveDriver(ReplayDriver):
 
     def _live(self) -> dict[str, Any]:
         return self.live_section() if self.live_section is not None else {}
+
+
+LiveSource.driver_class = LiveDriver
 
 
 class LiveSession:
