@@ -9,6 +9,7 @@ report's ``market`` section, and its recording must replay to the same report ou
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,36 @@ def test_a_clean_session_replays_to_the_same_report(tmp_path: Path) -> None:
             assert live["execution"]["quotes"] > 0
 
     run(main())
+
+
+def test_a_bad_recording_path_fails_before_connecting_and_writes_nothing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("shadow", "--market", "bybit-live", "--symbols", "XRPUSDT", "--ws-url", "ws://127.0.0.1:9",
+                 "--record", "/nonexistent-dir/x.gz", "--out", str(tmp_path / "r.json"))
+    assert result.exit_code == 2
+    assert result.stderr == "error: directory /nonexistent-dir does not exist (--record)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_status_shows_each_symbol_and_logs_json_lines_without_a_terminal(tmp_path: Path,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    from mmexec.cli.live_panel import snapshot, status_display
+
+    caplog.set_level(logging.INFO, logger="mmexec.live")
+
+    async def main() -> None:
+        async with BybitWsServer(deltas=20, now_ms=wall_ms) as server:
+            session = live_session(server, tmp_path)
+            with status_display(session, terminal=False):
+                await consume_all(session, server, 2 * per_symbol(server, 20))
+            state = snapshot(session)
+            assert set(state["symbols"]) == set(SYMBOLS)
+            row = state["symbols"]["XRPUSDT"]
+            assert row["book"] == "synced" and row["mid"] is not None and row["spread"] is not None
+            assert {"position", "open_orders", "fills", "net_pnl", "gaps"} <= set(row)
+            assert state["reconnects"] == 0 and state["lag_ms"] is not None
+
+    run(main())
+    assert any(record.getMessage() == "live status" for record in caplog.records)
 
 
 def test_a_u_gap_invalidates_the_book_and_resubscribes_for_a_fresh_snapshot(tmp_path: Path) -> None:
@@ -220,9 +251,25 @@ def test_a_live_run_never_imports_websockets_before_it_is_chosen() -> None:
     (["--market", "bybit-live", "--duration", "soon"], "error: "),
     (["--market", "bybit-live", "--state", "s.db"], "error: a live session is not journaled"),
     (["--market", "bybit-live", "--seed", "3"], "error: seed does not apply to the live market"),
+    (["--market", "bybit-live", "--ws-url", "http://x"], "error: invalid ws_url 'http://x': expected ws://"),
+    (["--market", "bybit-live", "--exchange", "bybit"], "error: exchange does not apply to the live market"),
 ])
 def test_live_options_out_of_place_are_refused(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     result = cli("shadow", *args)
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith(message), result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_the_terminal_panel_renders_every_symbol(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mmexec.cli.live_panel import status_display
+
+    async def main() -> None:
+        async with BybitWsServer(deltas=10, now_ms=wall_ms) as server:
+            session = live_session(server, tmp_path)
+            with status_display(session, terminal=True):
+                await consume_all(session, server, 2 * per_symbol(server, 10))
+
+    run(main())
+    err = capsys.readouterr().err
+    assert "mmexec live shadow" in err and "XRPUSDT" in err and "ETHUSDT" in err

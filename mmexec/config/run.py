@@ -249,8 +249,8 @@ class RunSettings(TableSettings):
         text = str(value)
         try:
             parse_duration_ms(text)
-        except ConfigError as exc:
-            raise ValueError(exc.message) from None
+        except ConfigError:
+            raise ValueError("expected a positive whole number with a unit, e.g. 90s, 30m or 2h") from None
         return text
 
     @field_validator("ws_url")
@@ -261,8 +261,8 @@ class RunSettings(TableSettings):
 
         try:
             validate_ws_url(value)
-        except ConfigError as exc:
-            raise ValueError(exc.message) from None
+        except ConfigError:
+            raise ValueError("expected ws://HOST[:PORT]/PATH or wss://HOST[:PORT]/PATH") from None
         return value
 
     @model_validator(mode="before")
