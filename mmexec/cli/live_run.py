@@ -18,6 +18,7 @@ import typer
 
 from mmexec.canonical import dumps
 from mmexec.cli.run_outputs import print_freeze_notice, run_outputs
+from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.run.spec import RunSpec
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -28,7 +29,8 @@ def execute_live(spec: RunSpec, origins: Mapping[str, str], *, utc: str, out: Pa
     from mmexec.cli.live_panel import status_display
     from mmexec.run.live import LiveSession, exit_code_of
 
-    with run_outputs(out, fills_out, html) as outputs:
+    # SIGTERM / SIGHUP outside the session (while the report is written) end the run like any other
+    with exit_cleanly_on_termination(), run_outputs(out, fills_out, html) as outputs:
         session = LiveSession(spec, utc=utc, config_sources=origins, fill_listeners=outputs.fill_listeners(),
                               risk_listeners=[print_freeze_notice])
         with status_display(session, terminal=sys.stderr.isatty()):
@@ -49,10 +51,12 @@ async def _main(session: object) -> None:
 
     assert isinstance(session, LiveSession)
     loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     for sig in _SIGNALS:
-        loop.add_signal_handler(sig, session.stop, sig.name)
+        loop.add_signal_handler(sig, session.stop, sig.name)  # a signal stops the session: its report is written
     try:
         await session.run_async()
     finally:
-        for sig in _SIGNALS:
+        for sig, handler in previous.items():
             loop.remove_signal_handler(sig)
+            signal.signal(sig, handler)
