@@ -298,3 +298,11 @@ def test_fills_and_pnl_of_a_session_replay_to_the_same_bytes(tmp_path: Path) -> 
             assert live["markout"] == replay_of(session.spec, tmp_path / "live.jsonl.gz")["markout"]
 
     run(main())
+
+
+@pytest.mark.parametrize("args", [["--market", "bybit-live"], ["--grid", "market=replay,bybit-live"]])
+def test_a_sweep_refuses_the_live_market(cli, tmp_path: Path, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    result = cli("sweep", *args, "--grid", "requote_bps=1,2", "--out", str(tmp_path / "sweep.jsonl"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: a sweep runs synthetic or recorded markets"), result.stderr
+    assert list(tmp_path.iterdir()) == []
