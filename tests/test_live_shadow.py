@@ -253,6 +253,10 @@ def test_a_live_run_never_imports_websockets_before_it_is_chosen() -> None:
     (["--market", "bybit-live", "--seed", "3"], "error: seed does not apply to the live market"),
     (["--market", "bybit-live", "--ws-url", "http://x"], "error: invalid ws_url 'http://x': expected ws://"),
     (["--market", "bybit-live", "--exchange", "bybit"], "error: exchange does not apply to the live market"),
+    (["--market", "bybit-live", "--symbols", "XRPUSDT", "--order-qty", "0.5", "--ws-url", "ws://127.0.0.1:9"],
+     "error: order quantity 0.5 of XRPUSDT is not a multiple of its lot 1 (--order-qty)"),
+    (["--market", "bybit-live", "--symbols", "DOGEUSDT", "--ws-url", "ws://127.0.0.1:9"],
+     "error: no tick/lot size known for DOGEUSDT on bybit"),
 ])
 def test_live_options_out_of_place_are_refused(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     result = cli("shadow", *args)

@@ -147,6 +147,11 @@ class LiveSession:
         symbols = validate_symbols(spec.market.symbols)
         overrides, from_file = instrument_sources(spec)
         instruments = resolve_instruments(VENUE, list(symbols), overrides, from_file)
+        qty = spec.strategy.order_qty
+        for symbol, grid in instruments.items():  # what a replay finds at its first quote, found before connecting
+            if qty is not None and qty % grid.lot_size:
+                raise ConfigError(f"order quantity {qty} of {symbol} is not a multiple of its lot {grid.lot_size}",
+                                  source="--order-qty")
         record = check_output_path(live.record, source="--record") if live.record is not None else None
         self.spec = spec
         self.utc = utc
