@@ -310,3 +310,16 @@ def test_a_sweep_refuses_the_live_market(cli, tmp_path: Path, args: list[str]) -
     assert result.exit_code == 2
     assert result.stderr.startswith("error: a sweep runs synthetic or recorded markets"), result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_live_keys_come_from_flags_env_and_toml(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    toml = tmp_path / "mmexec.toml"
+    toml.write_text('[shadow]\nmarket = "bybit-live"\nstale_after_ms = 2500\nrecord = "cap.jsonl.gz"\n')
+    result = cli("shadow", "--config", str(toml), "--queue-size", "64", "--show-config",
+                 env={"MMEXEC_SHADOW__DURATION": "90s"})
+    assert result.exit_code == 0, result.stderr
+    lines = {line.split(" = ")[0]: line for line in result.stdout.splitlines() if " = " in line}
+    assert lines["duration"].startswith('duration = "90s"  # env MMEXEC_SHADOW__DURATION')
+    assert lines["stale_after_ms"].startswith("stale_after_ms = 2500  #")
+    assert lines["queue_size"].startswith("queue_size = 64  # flag --queue-size")
+    assert lines["record"].startswith('record = "cap.jsonl.gz"  #')
