@@ -323,3 +323,19 @@ def test_live_keys_come_from_flags_env_and_toml(cli, tmp_path: Path) -> None:  #
     assert lines["stale_after_ms"].startswith("stale_after_ms = 2500  #")
     assert lines["queue_size"].startswith("queue_size = 64  # flag --queue-size")
     assert lines["record"].startswith('record = "cap.jsonl.gz"  #')
+
+
+def test_a_session_without_a_recording_reports_its_messages(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with BybitWsServer(deltas=10, now_ms=wall_ms) as server:
+            spec = RunSpec.from_settings({**BASE, "symbols": ("XRPUSDT",)})
+            session = LiveSession(spec, utc=UTC, feed=make_feed(server, ("XRPUSDT",)))
+            await consume_all(session, server, per_symbol(server, 10))
+            assert session.run is not None
+            report = session.run.result().to_report()
+            assert report["config"]["data"] == [] and report["market"]["files"] == []
+            assert report["market"]["messages"] == {"depth_diff": 10, "snapshot": 1, "trade": 2}
+            assert report["market"]["live"]["record"] is None
+        assert list(tmp_path.iterdir()) == []
+
+    run(main())

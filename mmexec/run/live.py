@@ -113,14 +113,9 @@ class LiveDriver(ReplayDriver):
     def market_section(self) -> dict[str, Any]:
         source = self.market.source
         assert isinstance(source, LiveSource)
-        if source.files:  # the recording: its replay reads the same file, so this section says the same
-            return {**super().market_section(), "kind": "bybit-live", "live": self._live()}
-        source.files = [source.stats]
-        try:
-            section = super().market_section()
-        finally:
-            source.files = []
-        section["files"] = []
+        section = super().market_section()  # with the recording: its replay reads the same file, says the same
+        if not source.files:  # no recording: no file to describe, the messages counted all the same
+            section["messages"] = dict(sorted(source.stats.messages.items()))
         return {**section, "kind": "bybit-live", "live": self._live()}
 
     def _live(self) -> dict[str, Any]:
