@@ -339,3 +339,17 @@ def test_a_session_without_a_recording_reports_its_messages(tmp_path: Path) -> N
         assert list(tmp_path.iterdir()) == []
 
     run(main())
+
+
+def test_without_the_live_extra_the_live_market_is_refused_before_anything() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['websockets'] = None  # as if the live extra were not installed\n"
+            "from mmexec.cli import main\n"
+            "sys.argv = ['mmexec', 'shadow', '--market', 'bybit-live', '--symbols', 'XRPUSDT']\n"
+            "main()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2
+    assert done.stderr == ("error: the live market needs the 'live' extra: pip install 'mmexec[live]' "
+                           "(--market bybit-live)\n")
