@@ -5,8 +5,10 @@ proceeds with a :class:`~mmexec.journal.writer.JournalWriter` among the loop's j
 
 Resuming: the last checkpoint is loaded (restricted unpickler), the event and fill rows written after it are
 deleted (the resumed run writes them again, identically) and the loop continues from the checkpoint's step.
-Without a checkpoint the run starts over from the stored spec. The report of a resumed synthetic run is
-byte-identical to the uninterrupted run's (``runtime.utc`` is the stamp of the first start).
+Without a checkpoint the run starts over from the stored spec. The report of a resumed synthetic or replay run
+is byte-identical to the uninterrupted run's (``runtime.utc`` is the stamp of the first start). A replay's
+capture files are not in the checkpoint: their identities (absolute path, size, sha256) and the number of events
+replayed are, and the resume reopens the files there (see :meth:`mmexec.run.replay.ReplayMarket.reopen`).
 
 Live objects the snapshot must not contain (the writer itself, the caller's risk listeners) are passed as
 externals and re-attached on restore; fills files are written from the journal's fills table at the end.
@@ -95,8 +97,11 @@ class JournaledRun:
         from mmexec.canonical import dumps
 
         loop = self.run.loop
-        source = cast(SteppedMarket, loop.market) if self.start_step else None
-        loop.run(self.run.params(), progress=progress, source=source, start_step=self.start_step)
+        if self.run.replay is not None:  # a restored driver continues where its checkpoint was taken
+            self.run.replay.run()
+        else:
+            source = cast(SteppedMarket, loop.market) if self.start_step else None
+            loop.run(self.run.params(), progress=progress, source=source, start_step=self.start_step)
         data = dumps(self.run.result().to_report())
         self.writer.finish(data)
         return data
@@ -222,6 +227,8 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
             if not isinstance(run, Run):
                 raise JournalError("checkpoint does not hold a run", source=str(path))
             writer.fee_of = fee_function(run.fee_config)
+            if run.replay is not None:  # the capture files: checked unchanged, reopened at the checkpoint
+                run.replay.market.reopen()
         run_ref.append(run)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM order_events WHERE seq > ?", (writer.events_seq,))

@@ -95,11 +95,38 @@ class ReplayMarket:
         events = source.events()
         first = next(events, None)
         self.start_ms = 0 if first is None else first.local_ns // _NS_PER_MS
-        self._events: Iterator[MarketEvent] = events if first is None else itertools.chain((first,), events)
+        self.consumed = 0  # events handed out so far: the stream's position in a journal checkpoint
+        self._events: Iterator[MarketEvent] | None = self._counted(
+            events if first is None else itertools.chain((first,), events))
 
     def events(self) -> Iterator[MarketEvent]:
         """The replay's events in receive-time order (once: they are streamed from the files)."""
+        if self._events is None:
+            raise RuntimeError("a restored replay market must be reopened before it is replayed")
         return self._events
+
+    def _counted(self, events: Iterator[MarketEvent]) -> Iterator[MarketEvent]:
+        for ev in events:
+            self.consumed += 1
+            yield ev
+
+    # ---------------------------------------------------------------- journal checkpoints
+    def __getstate__(self) -> dict[str, object]:
+        """Everything but the open event stream (files, decompressors, parsers): its position is ``consumed``."""
+        state = dict(self.__dict__)
+        state["_events"] = None
+        return state
+
+    def reopen(self) -> None:
+        """After a restore: reopen the files (checked unchanged) and skip the ``consumed`` events already
+        replayed. The files are decompressed and parsed again up to there, so every per-file state (receive
+        clocks, message counts, line numbers) is the uninterrupted run's, and a checkpoint stores no buffer."""
+        events = self.source.reopen()
+        skipped = sum(1 for _ in itertools.islice(events, self.consumed))
+        if skipped != self.consumed:
+            raise InputError(f"the capture ends after {skipped} events; the journal replayed {self.consumed}",
+                             source=", ".join(stats.path.name for stats in self.source.files))
+        self._events = self._counted(events)
 
     @property
     def instruments(self) -> Mapping[str, Instrument]:
@@ -164,6 +191,10 @@ class ReplayDriver:
         self.last_local_ms: int | None = None
         self.first_exch_ms: int | None = None
         self.last_exch_ms: int | None = None
+        # where run() is (for a journal checkpoint): events applied, the next quoting time, the event in hand
+        self._count = 0
+        self._next_quote = -1
+        self._held: MarketEvent | None = None
         loop.use_source(market, requote_bps=spec.strategy.requote_bps)
 
     # ---------------------------------------------------------------- the run
@@ -177,9 +208,14 @@ class ReplayDriver:
         advance_markout = markout.advance
         next_due = markout.next_due
         respond = self._respond
-        next_quote = -1
-        count = 0
-        ev: MarketEvent | None = None
+        next_quote, count = self._next_quote, self._count
+        ev = self._held
+        if ev is not None:  # resumed from a checkpoint taken while quoting, before this event was applied
+            self._held = None
+            clock.advance_to(ev.local_ns // _NS_PER_MS)
+            respond()
+            self._apply(ev)
+            count += 1
         for ev in market.events() if events is None else events:
             now = ev.local_ns // _NS_PER_MS
             if count == 0:
@@ -191,8 +227,11 @@ class ReplayDriver:
                 if now >= next_quote:
                     clock.advance_to(next_quote)
                     respond()
-                    self._quote_all()
                     next_quote = now - now % interval + interval
+                    # what a journal checkpoint (taken in the quoting step's hooks) needs to continue here
+                    self._count, self._next_quote, self._held = count, next_quote, ev
+                    self._quote_all()
+                    self._held = None
                 clock.advance_to(now)
                 respond()
             if ev.exch_ms > next_due[ev.symbol]:
@@ -204,9 +243,15 @@ class ReplayDriver:
         # let everything in flight reach the strategy
         clock.advance_to(max(clock.now_ms(), venue.last_due_ms()))
         respond()
-        self.events_processed = count
+        self.events_processed = self._count = count
         self._check_quotable()
         return count
+
+    def _apply(self, ev: MarketEvent) -> None:
+        """One event to the markout and the venue (:meth:`run` inlines it)."""
+        if ev.exch_ms > self.markout.next_due[ev.symbol]:
+            self.markout.advance(ev.symbol, ev.exch_ms, self.market.books[ev.symbol].mid2())
+        self.venue.on_market(ev)
 
     def _respond(self) -> None:
         """Deliver the fills and post-only rejects that have reached the strategy by now."""
