@@ -216,15 +216,18 @@ def test_twenty_sigkills_replay_run(replay_baseline: Path, tmp_path: Path) -> No
     assert mmexec("shadow", "--resume", str(journal)).returncode == 2  # complete now
 
 
-@pytest.mark.parametrize("point", ["checkpoint:1", "checkpoint:7", "checkpoint:14"])
-def test_replay_killed_inside_a_checkpoint_transaction(replay_baseline: Path, tmp_path: Path, point: str) -> None:
-    """The 14th checkpoint is the final one, with the report. (This replay writes only ~600 order event and
-    fill rows, fewer than a batch transaction's 2,048: its rows reach the journal with the checkpoints.)"""
+@pytest.mark.parametrize(("point", "kept"), [("step:100", 0), ("checkpoint:1", 0), ("checkpoint:7", 2),
+                                             ("checkpoint:14", 2)])
+def test_replay_killed_before_a_checkpoint_or_inside_one(replay_baseline: Path, tmp_path: Path, point: str,
+                                                         kept: int) -> None:
+    """Killed before the first checkpoint (the resume starts over), or inside the 1st, 7th or 14th (the final
+    one, with the report) checkpoint transaction. (This replay writes only ~600 order event and fill rows, fewer
+    than a batch transaction's 2,048: its rows reach the journal with the checkpoints.)"""
     _copy_baseline(replay_baseline, tmp_path)
     journal = tmp_path / "j.db"
     killed = run_to_files(tmp_path, "resumed", *REPLAY, *REPLAY_EVERY, "--state", str(journal), env=kill_env(point))
     assert killed.returncode == KILLED
-    assert len(checkpoint_steps(journal)) == min(int(point.partition(":")[2]) - 1, 2)  # rolled back
+    assert len(checkpoint_steps(journal)) == kept  # the killed transaction was rolled back
     final = _resume_replay(tmp_path, journal)
     assert final.returncode == 0, final.stderr
     same_bytes(tmp_path, "plain", "resumed")
