@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mmexec.artifacts import ArtifactWriter
 from mmexec.canonical import dumps
 from mmexec.cli.common import emit
-from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, warn_cannot_trade
+from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, stdout_dash, warn_cannot_trade
 from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.config.base import Loaded, load_settings
 from mmexec.config.files import resolve_config_file
@@ -43,6 +43,7 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         emit(render_toml({"config_file": file_view(loaded.config_file), "tables": {table: table_view(loaded)}})
              .encode("utf-8"))
         return
+    out, fills_out = stdout_dash(out, fills_out)
     check_outputs(out, fills_out)
     warn_cannot_trade(loaded)
     run_config, origins = RunSpec.from_settings(loaded.settings.model_dump()), dict(loaded.origins)

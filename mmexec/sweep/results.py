@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import orjson
 
-from mmexec.errors import ConfigError
 from mmexec.artifacts import write_atomic
+from mmexec.errors import ConfigError
 from mmexec.sweep.grid import sort_key
 from mmexec.sweep.runner import RunResult
 
