@@ -184,3 +184,15 @@ def test_docs_and_comments_cite_the_readme_not_development_files() -> None:
                  for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
                  if CITATIONS.search(line)]
     assert offenders == []
+
+
+# ------------------------------------------------------------------ 7. --show-config origins
+
+def test_show_config_names_an_env_origin_once(tmp_path: Path) -> None:
+    run = mmexec("shadow", "--show-config", "--max-inv", "5000", cwd=tmp_path,
+                 env={"MMEXEC_SHADOW__ITERATIONS": "9"})
+    assert run.returncode == 0, run.stderr.decode()
+    lines = run.stdout.decode().splitlines()
+    assert "iterations = 9  # env MMEXEC_SHADOW__ITERATIONS" in lines
+    assert "max_inv = 5000  # flag --max-inv; env MMEXEC_SHADOW__MAX_INV" in lines
+    assert "seed = 42  # default; env MMEXEC_SHADOW__SEED" in lines
