@@ -123,17 +123,22 @@ def test_out_to_a_socket_is_refused_before_the_run(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ 3. a real full disk, real signals
 
-@pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs (root only); skipped where mounting is not permitted."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
+def mount_tmpfs(directory: Path, options: str) -> Path:
+    """A small tmpfs at ``directory`` (root only); the test is skipped where mounting is not permitted."""
+    directory.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True,
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(directory)], capture_output=True,
                              check=False)
     if mounted.returncode != 0:
         pytest.skip("mounting a tmpfs is not permitted here")
+    return directory
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs."""
+    disk = mount_tmpfs(tmp_path / "disk", "size=64k")
     try:
         yield disk
     finally:
@@ -196,3 +201,16 @@ def test_show_config_names_an_env_origin_once(tmp_path: Path) -> None:
     assert "iterations = 9  # env MMEXEC_SHADOW__ITERATIONS" in lines
     assert "max_inv = 5000  # flag --max-inv; env MMEXEC_SHADOW__MAX_INV" in lines
     assert "seed = 42  # default; env MMEXEC_SHADOW__SEED" in lines
+
+
+# ------------------------------------------------------------------ 3. --out in a read-only directory, as root too
+
+def test_out_on_a_read_only_mount_fails_before_the_run_even_for_root(tmp_path: Path) -> None:
+    """Root writes into 0555 directories (test_cli_io skips that case under root); a read-only mount stops it."""
+    ro = mount_tmpfs(tmp_path / "ro", "ro,size=64k")
+    try:
+        run = mmexec("shadow", "--iterations", "1000000000", "--out", str(ro / "r.json"), cwd=tmp_path)
+        assert one_error_line(run) == f"error: cannot write report file: Read-only file system ({ro / 'r.json'})\n"
+        assert run.stdout == b"" and list(ro.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(ro)], check=False)
