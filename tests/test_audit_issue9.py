@@ -160,7 +160,7 @@ def test_a_full_disk_is_exit_2_and_leaves_no_temp_file(full_disk: Path) -> None:
 def test_a_signal_to_a_running_cli_removes_its_temp_files(tmp_path: Path, sig: signal.Signals, code: int) -> None:
     """A long run with --fills-out, signalled from outside once it is under way (its first progress line)."""
     proc = subprocess.Popen(
-        [str(MMEXEC), "shadow", "--iterations", "2000000", "--edge-threshold", "-100", "--progress",
+        [str(MMEXEC), "shadow", "--iterations", "200000", "--edge-threshold", "-100", "--progress",
          "--fills-out", "f.jsonl", "--out", "r.json"],
         cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stderr is not None
@@ -214,3 +214,20 @@ def test_out_on_a_read_only_mount_fails_before_the_run_even_for_root(tmp_path: P
         assert run.stdout == b"" and list(ro.iterdir()) == []
     finally:
         subprocess.run(["umount", str(ro)], check=False)
+
+
+# ------------------------------------------------------------------ 4. report show of a large report (under the cap)
+
+def test_report_show_caps_the_rows_of_each_section(tmp_path: Path) -> None:
+    """A 100,000-key section rendered in full took minutes and GBs (a 38 MB report: 237 s, 3.3 GB)."""
+    (tmp_path / "r.json").write_text(json.dumps({"items": {f"k{i}": i for i in range(100_000)}}))
+    run = mmexec("report", "show", "r.json", "--limit", "3", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr.decode()
+    rows = [line for line in run.stdout.decode().splitlines() if line.startswith("│")]
+    assert [r.split("│")[1].strip() for r in rows] == ["k0", "k1", "k2", "…"]
+    assert "… more rows (--limit 0 shows all)" in rows[-1]
+    default = mmexec("report", "show", "r.json", cwd=tmp_path)
+    assert default.stdout.decode().count("\n│ k") == 200
+    (tmp_path / "small.json").write_text(json.dumps({"items": {f"k{i}": i for i in range(500)}}))
+    everything = mmexec("report", "show", "small.json", "--limit", "0", cwd=tmp_path)
+    assert everything.stdout.decode().count("\n│ k") == 500

@@ -86,15 +86,18 @@ def headline_table(report: dict[str, Any], max_items: int = 20) -> Table | None:
     return table
 
 
-def render_report(report: dict[str, Any], sections: Iterable[str], max_items: int = 20) -> list[Table]:
-    """Tables for ``sections`` (keys of ``report``), each followed by the tables of its lists of objects."""
+def render_report(report: dict[str, Any], sections: Iterable[str], max_items: int = 20,
+                  limit: int = 0) -> list[Table]:
+    """Tables for ``sections`` (keys of ``report``), each followed by the tables of its lists of objects.
+
+    ``limit`` > 0 caps the rows of each section's table (a huge section renders in bounded time and memory)."""
     tables: list[Table] = []
     for name in sections:
-        tables.extend(_section(name, report[name], max_items))
+        tables.extend(_section(name, report[name], max_items, limit))
     return tables
 
 
-def _section(name: str, value: Any, max_items: int) -> list[Table]:
+def _section(name: str, value: Any, max_items: int, limit: int = 0) -> list[Table]:
     main = Table(title=plain(name), title_justify="left", show_header=False)
     main.add_column("key", overflow="fold")
     main.add_column("value", overflow="fold")
@@ -102,6 +105,9 @@ def _section(name: str, value: Any, max_items: int) -> list[Table]:
     # Iterative depth-first walk in document order: (path below the section, value).
     stack: list[tuple[tuple[Segment, ...], Any]] = [((), value)]
     while stack:
+        if 0 < limit <= main.row_count:
+            main.add_row(Text("…"), Text("… more rows (--limit 0 shows all)", style="dim"))
+            break
         path, item = stack.pop()
         key = plain(format_path(path) or "(value)")
         if isinstance(item, dict) and item and path[-1:] == (BY_SYMBOL,) and all(
