@@ -231,3 +231,15 @@ def test_report_show_caps_the_rows_of_each_section(tmp_path: Path) -> None:
     (tmp_path / "small.json").write_text(json.dumps({"items": {f"k{i}": i for i in range(500)}}))
     everything = mmexec("report", "show", "small.json", "--limit", "0", cwd=tmp_path)
     assert everything.stdout.decode().count("\n│ k") == 500
+
+
+def test_report_show_caps_the_columns_of_record_and_symbol_tables(tmp_path: Path) -> None:
+    """One object with 200,000 fields became 200,000 columns (minutes of rendering)."""
+    wide = {f"k{i}": i for i in range(200_000)}
+    (tmp_path / "r.json").write_text(json.dumps({"pnl": {"by_symbol": {"BTCUSDT": wide}}, "x": [wide]}))
+    run = mmexec("report", "show", "r.json", "--limit", "3", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr.decode()
+    out = run.stdout.decode()
+    headers = [line for line in out.splitlines() if line.startswith("┃")]
+    assert [h.count("┃") for h in headers] == [10, 5, 5]  # summary (9 columns), by_symbol and x: first 3 fields + key
+    assert " ".join(out.split()).count("… and 199997 more fields (--limit 0 shows all)") == 2
