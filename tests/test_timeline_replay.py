@@ -11,23 +11,9 @@ from mmexec.marketdata.book import OrderBook
 from mmexec.marketdata.events import BookDelta, BookSnapshot
 from mmexec.run.builder import build_run
 from mmexec.run.spec import RunSpec
-from tests.replay_support import BTC, bbo, depth, lines, snapshot, trade, write
+from tests.replay_support import BTC, lines, troubled_capture, write
 
 UTC = "2025-01-01T00:00:00Z"
-
-
-def troubled_capture() -> list[tuple[int, dict[str, Any]]]:
-    """A BTCUSDT capture with a sequence gap at 300 ms, a resync at 600 ms and a crossed touch at 700 ms."""
-    return [
-        (0, snapshot(0, 100, [["61800.0", "0.005"]], [["61800.1", "0.004"]])),
-        (1, bbo(1, "61800.0", "0.005", "61800.1", "0.004")),
-        (150, depth(150, 101, 101, 100, [["61800.0", "0.006"]], [])),
-        (300, depth(300, 105, 105, 104, [["61799.9", "0.001"]], [])),  # pu 104 != 101: a gap
-        (600, snapshot(600, 200, [["61800.0", "0.005"]], [["61800.1", "0.004"]])),  # the resync
-        (700, bbo(700, "61800.2", "0.001", "61800.1", "0.004")),  # bid above ask: crossed
-        (800, bbo(800, "61800.0", "0.005", "61800.1", "0.004")),
-        (2_500, trade(2_500, "61800.0", "0.001", True, 1)),
-    ]
 
 
 def run_report(*paths: Path, **options: Any) -> dict[str, Any]:
