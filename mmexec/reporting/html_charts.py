@@ -191,6 +191,18 @@ def symbols_of(runs: Sequence[Run]) -> list[str]:
     return sorted(found)
 
 
+def time_span_s(runs: Sequence[Run]) -> float:
+    """Seconds from the start to the last sample or event of the longest run (at least 1 ms)."""
+    last = 1
+    for _, report in runs:
+        timeline = timeline_of(report)
+        if timeline is not None:
+            last = max(last, *(t for t in timeline["t_ms"] if isinstance(t, int)))
+    for _, event in _events(runs, {*EVENT_STYLE, "fill"}):
+        last = max(last, event["t_ms"])
+    return last / 1000
+
+
 def figures(runs: Sequence[Run]) -> list[tuple[str, go.Figure]]:
     """(element id, figure) of every chart for these runs; empty when no run has a timeline."""
     if not symbols_of(runs):
@@ -198,6 +210,9 @@ def figures(runs: Sequence[Run]) -> list[tuple[str, go.Figure]]:
         return [("chart-markout", markout)] if markout is not None else []
     out = [("chart-pnl", pnl_figure(runs)), ("chart-inventory", inventory_figure(runs))]
     out += [(f"chart-price-{symbol}", price_figure(runs, symbol)) for symbol in symbols_of(runs)]
+    span = time_span_s(runs)
+    for _, fig in out:  # one time axis for every chart: from the run's start to its last point or event
+        fig.update_xaxes(range=[0, span])
     markout = markout_figure(runs)
     if markout is not None:
         out.append(("chart-markout", markout))
