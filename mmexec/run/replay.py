@@ -171,11 +171,12 @@ class ReplayDriver:
         self.last_exch_ms: int | None = None
         self.market_listeners: list[MarketListener] = []
         for book in market.books.values():
-            book.on_event = self._on_book_event
+            book.on_event = self.on_book_event
         loop.use_source(market, requote_bps=spec.strategy.requote_bps)
 
-    def _on_book_event(self, kind: str, symbol: str, exch_ms: int) -> None:
-        """A book's gap, resync or crossed touch, passed on at the virtual time it was received."""
+    def on_book_event(self, kind: str, symbol: str, exch_ms: int) -> None:
+        """A book's gap, resync or crossed touch, passed on at the virtual time it was received (a public
+        method: a journal checkpoint stores bound methods by public name)."""
         now = self.loop.clock.now_ms()
         for listener in self.market_listeners:
             listener(now, kind, symbol)
