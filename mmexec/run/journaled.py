@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from mmexec._version import __version__
 from mmexec.engine.models import FillEvent
+from mmexec.engine.order_store import StoredOrder
 from mmexec.engine.ports import ProgressCallback, RiskListener, RiskNotice, SteppedMarket
 from mmexec.fees.calc import fill_fees, match_schedule
 from mmexec.fees.resolve import FeeConfig
@@ -123,11 +124,20 @@ def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, o
     return writer
 
 
-def _fresh_run(spec: RunSpec, writer: JournalWriter, utc: str, risk_listeners: Sequence[RiskListener],
+def _not_journaled_yet(client_order_id: str) -> StoredOrder | None:
+    return None  # no order exists before the run is attached to its journal
+
+
+def _fresh_run(spec: RunSpec, utc: str, risk_listeners: Sequence[RiskListener],
                config_sources: Mapping[str, str] | None) -> Run:
-    """A run from step 0 whose order store is the journal's and whose loop feeds ``writer``."""
-    run = build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources,
-                    order_store=JournaledOrderStore(writer.lookup_order))
+    """A run from step 0 with the journal's order store, not attached to a journal yet (:func:`_attach`)."""
+    return build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources,
+                     order_store=JournaledOrderStore(_not_journaled_yet))
+
+
+def _attach(run: Run, writer: JournalWriter) -> Run:
+    """The run's order store looks orders up in ``writer``'s journal, and its loop feeds ``writer``."""
+    cast(JournaledOrderStore, run.order_store).lookup = writer.lookup_order
     writer.fee_of = fee_function(run.fee_config)
     run.loop.journal_hooks.append(writer)
     return run
@@ -173,17 +183,16 @@ def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: 
         check_existing(path)
         raise JournalError("a journal already exists here: continue it with --resume, or choose a new path",
                            source=str(path))
-    build_run(spec, utc=utc, config_sources=config_sources)  # every configuration error before the file
+    relays = _relays(risk_listeners)
+    # built before the file: every configuration error first, and a replay's captures are read once
+    run = _fresh_run(spec, utc, relays, config_sources)
     lock, conn = _locked(path)
     try:
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         conn.execute("INSERT INTO run (id, command, spec, utc, status, created, mmexec_version) "
                      "VALUES (1, ?, ?, ?, 'running', ?, ?)", (command, spec_to_json(spec), utc, created, __version__))
-        run_ref: list[Run] = []
-        relays = _relays(risk_listeners)
-        writer = _writer(conn, run_ref, _externals(relays), fault, checkpoint_every)
-        run = _fresh_run(spec, writer, utc, relays, config_sources)
-        run_ref.append(run)
+        writer = _writer(conn, [run], _externals(relays), fault, checkpoint_every)
+        _attach(run, writer)
     except BaseException:
         conn.close()
         lock.release()
@@ -221,7 +230,7 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
         run_ref: list[Run] = []
         writer = _writer(conn, run_ref, externals, fault, checkpoint_every, checkpoint)
         if checkpoint is None:
-            run = _fresh_run(spec_from_record(record), writer, record.utc or "", relays, None)
+            run = _attach(_fresh_run(spec_from_record(record), record.utc or "", relays, None), writer)
         else:
             run = cast(Run, load_snapshot(checkpoint.data, externals))
             if not isinstance(run, Run):
