@@ -15,6 +15,7 @@ from mmexec.engine.models import FillEvent
 from mmexec.fees.calc import FeeReport, FillFees, RunningTotals, match_schedule, report_of
 from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
+from mmexec.money import MONEY_CONTEXT
 
 
 class FeeLedger:
@@ -51,6 +52,17 @@ class FeeLedger:
         """Account for one fill without building its result (the run's fill listener)."""
         running = self._by_symbol.get(fill.symbol) or self._running(fill.symbol)
         running.record(fill)
+
+    def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
+        """Register a symbol's tick and lot sizes, for :meth:`on_ticks`."""
+        running = self._running(symbol)
+        if (running.maker_ticklots or running.taker_ticklots) and running.unit != tick_size * lot_size:
+            raise ValueError(f"{symbol}: the grid changed after fills were recorded on it")
+        running.unit = MONEY_CONTEXT.multiply(tick_size, lot_size)
+
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True) -> None:
+        """Account for one fill given in lots and ticks of the symbol's grid (see :meth:`set_grid`)."""
+        self._by_symbol[symbol].record_ticks(lots, ticks, is_maker)
 
     def report(self) -> FeeReport:
         return report_of(self._by_symbol, tier=self.tier, setup=self.setup)

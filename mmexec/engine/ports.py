@@ -26,6 +26,9 @@ from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderReq
 if TYPE_CHECKING:
     from mmexec.engine.market import Instrument
 
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+
 
 @runtime_checkable
 class Venue(Protocol):
@@ -120,27 +123,58 @@ class ExecutionTotals:
     """What a venue executed for one symbol, as sums (memory stays flat however many fills).
 
     Optional venue extension ``execution_totals() -> dict[str, ExecutionTotals]``, used by reconciliation.
+    Decimal executions go through :meth:`add`; a venue on an integer grid uses :meth:`add_ticks` (lots and
+    ticks of ``lot_size`` / ``tick_size``), converted to decimals only when read.
     """
 
-    __slots__ = ("bought", "fills", "maker_notional", "sold", "taker_notional")
+    __slots__ = ("_bought", "_maker", "_sold", "_taker", "bought_lots", "fills", "lot_size", "maker_ticklots",
+                 "sold_lots", "taker_ticklots", "tick_size")
 
-    def __init__(self) -> None:
+    def __init__(self, tick_size: Decimal = _ONE, lot_size: Decimal = _ONE) -> None:
         self.fills = 0
-        self.bought = Decimal(0)
-        self.sold = Decimal(0)
-        self.maker_notional = Decimal(0)
-        self.taker_notional = Decimal(0)
+        self.tick_size = tick_size
+        self.lot_size = lot_size
+        self._bought = self._sold = self._maker = self._taker = _ZERO
+        self.bought_lots = self.sold_lots = self.maker_ticklots = self.taker_ticklots = 0
 
     def add(self, is_buy: bool, qty: Decimal, price: Decimal, is_maker: bool) -> None:
         self.fills += 1
         if is_buy:
-            self.bought += qty
+            self._bought += qty
         else:
-            self.sold += qty
+            self._sold += qty
         if is_maker:
-            self.maker_notional += qty * price
+            self._maker += qty * price
         else:
-            self.taker_notional += qty * price
+            self._taker += qty * price
+
+    def add_ticks(self, is_buy: bool, lots: int, ticks: int, is_maker: bool) -> None:
+        """:meth:`add` for ``lots`` at ``ticks`` of this symbol's grid (integers only)."""
+        self.fills += 1
+        if is_buy:
+            self.bought_lots += lots
+        else:
+            self.sold_lots += lots
+        if is_maker:
+            self.maker_ticklots += lots * ticks
+        else:
+            self.taker_ticklots += lots * ticks
+
+    @property
+    def bought(self) -> Decimal:
+        return self._bought + self.bought_lots * self.lot_size
+
+    @property
+    def sold(self) -> Decimal:
+        return self._sold + self.sold_lots * self.lot_size
+
+    @property
+    def maker_notional(self) -> Decimal:
+        return self._maker + self.maker_ticklots * self.tick_size * self.lot_size
+
+    @property
+    def taker_notional(self) -> Decimal:
+        return self._taker + self.taker_ticklots * self.tick_size * self.lot_size
 
     @property
     def net_qty(self) -> Decimal:
