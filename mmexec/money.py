@@ -48,7 +48,11 @@ def raw_at(value: Decimal, precision: int) -> int:
 
 
 def decimal_at(raw: int, precision: int) -> Decimal:
-    """The exact decimal of ``raw * 10**-precision`` (never rounded)."""
+    """The exact decimal of ``raw * 10**-precision`` (never rounded), without trailing zeros after the point
+    (``decimal_at(1500, 4)`` is ``0.15``, ``decimal_at(40, 1)`` is ``4``)."""
+    while precision > 0 and raw % 10 == 0:
+        raw //= 10
+        precision -= 1
     return MONEY_CONTEXT.scaleb(Decimal(raw), -precision)
 
 
