@@ -18,6 +18,7 @@ from typing import Self
 
 MONEY_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 MAX_PRECISION = 18
+_UNIT = Decimal(1)
 
 
 def to_ticks(value: Decimal, tick: Decimal, *, passive_up: bool = False) -> int:
@@ -54,6 +55,14 @@ def decimal_at(raw: int, precision: int) -> Decimal:
         raw //= 10
         precision -= 1
     return MONEY_CONTEXT.scaleb(Decimal(raw), -precision)
+
+
+def plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros after the point, never in exponent form (``1.50`` -> ``1.5``,
+    ``2.00`` -> ``2``, ``100`` -> ``100``)."""
+    if value == value.to_integral_value():
+        return value.quantize(_UNIT, context=MONEY_CONTEXT)
+    return value.normalize(MONEY_CONTEXT)
 
 
 def div_half_even(numerator: int, denominator: int) -> int:
@@ -122,4 +131,4 @@ class Quantity(_Fixed):
 
 
 __all__ = ["MAX_PRECISION", "MONEY_CONTEXT", "Price", "Quantity", "decimal_at", "div_half_even", "from_ticks",
-           "precision_of", "raw_at", "to_ticks"]
+           "plain", "precision_of", "raw_at", "to_ticks"]
