@@ -262,7 +262,7 @@ class InMemoryOrderStore:
             raise OrderStoreError(f"{order.client_order_id}: fill quantity must be positive, got {qty}")
         if MONEY_CONTEXT.remainder(qty, order.lot):
             if self._grids.get(order.symbol) == (order.tick, order.lot):  # leaves the symbol's grid
-                self._position_lots[order.symbol] -= order.filled_lots
+                self._position_lots[order.symbol] = self._position_lots.get(order.symbol, 0) - order.filled_lots
                 self._add_other(order.symbol, order.filled_qty)
             order._refine_lot(qty)
         return self.fill_lots(order, int(MONEY_CONTEXT.divide(qty, order.lot)), now_ms)

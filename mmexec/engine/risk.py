@@ -64,8 +64,8 @@ class FreezeEvent:
 class Exposure:
     """One symbol's exposure on its grid (see the module docstring); a handle for the integer methods."""
 
-    __slots__ = ("f", "limit", "lot", "mark", "mark_key", "mid_scale", "open_buy", "open_sell", "pos", "symbol",
-                 "tick", "used", "worst")
+    __slots__ = ("f", "limit", "lot", "lot_scale", "mark", "mark_key", "mid_scale", "open_buy", "open_sell", "pos",
+                 "scaled", "symbol", "tick", "used", "worst")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
@@ -76,7 +76,11 @@ class Exposure:
         self.open_sell = 0
         self.mark = 0  # half ticks: the mark price is mark * tick / 2
         self.mark_key = -1  # bid + ask ticks of the mid the mark was last set from (-1: set from a fill)
-        self.mid_scale = 1  # grid ticks per tick of the mids in latest_mids (1 unless refined)
+        # grid ticks / lots per tick / lot of the grid registered with set_grid, which latest_mids and the
+        # integer methods use (1 unless a decimal off that grid refined it)
+        self.mid_scale = 1
+        self.lot_scale = 1
+        self.scaled = False
         self.worst = 0  # max(|pos*mark + 2*open_buy|, |pos*mark - 2*open_sell|) * f, in the monitor's quantum
         self.f = 1  # quanta per half tick x lot
         self.limit = 0  # max_inventory_usd_per_symbol in half ticks x lots, rounded down
@@ -181,6 +185,8 @@ class RuntimeRiskMonitor:
         x.open_sell *= dt * dl
         x.mark *= dt
         x.mid_scale *= dt
+        x.lot_scale *= dl
+        x.scaled = x.mid_scale != 1 or x.lot_scale != 1
         x.tick, x.lot = tick, lot
         self._set_units(x)
 
@@ -205,16 +211,16 @@ class RuntimeRiskMonitor:
         x = self._exposure(symbol)
         lot = x.lot if lot is None else lot
         if x.fresh:
-            x.tick, x.lot, x.mid_scale = tick, lot, 1
+            x.tick, x.lot = tick, lot
             self._set_units(x)
-            return
-        ctx = MONEY_CONTEXT
-        refines = not (ctx.remainder(x.tick, tick) or ctx.remainder(x.lot, lot))
-        if not refines or ((tick, lot) != (x.tick, x.lot) and x.mid_scale != 1):
-            raise ValueError(f"{symbol}: the grid (tick {tick}, lot {lot}) does not refine the one in use "
-                             f"(tick {x.tick}, lot {x.lot})")
-        self._regrid(x, tick, lot)
-        x.mid_scale = 1
+        else:
+            ctx = MONEY_CONTEXT
+            if ctx.remainder(x.tick, tick) or ctx.remainder(x.lot, lot):
+                raise ValueError(f"{symbol}: the grid (tick {tick}, lot {lot}) does not refine the one in use "
+                                 f"(tick {x.tick}, lot {x.lot})")
+            self._regrid(x, tick, lot)
+        x.mid_scale = x.lot_scale = 1
+        x.scaled = False
 
     def mark_ticks(self, symbol: str, bid_plus_ask_ticks: int, tick: Decimal) -> None:
         """Revalue a symbol at the mid ``(bid + ask) / 2`` ticks (the loop writes :attr:`latest_mids` instead)."""
@@ -256,7 +262,13 @@ class RuntimeRiskMonitor:
 
     # ---------------------------------------------------------------- pre-trade
     def check(self, x: Exposure, is_buy: bool, lots: int, ticks: int) -> str | None:
-        """:meth:`evaluate` in integers: ``lots`` at ``ticks`` of ``x``'s grid."""
+        """:meth:`evaluate` in integers: ``lots`` at ``ticks`` of the grid registered for ``x`` (:meth:`set_grid`)."""
+        if x.scaled:
+            lots, ticks = lots * x.lot_scale, ticks * x.mid_scale
+        return self._check(x, is_buy, lots, ticks)
+
+    def _check(self, x: Exposure, is_buy: bool, lots: int, ticks: int) -> str | None:
+        """:meth:`check` on ``x``'s own grid."""
         if self._frozen:
             return "frozen"
         if self.latest_mids:
@@ -295,8 +307,8 @@ class RuntimeRiskMonitor:
             x = Exposure(symbol)
             self._set_units(x)
         self._fit(x, qty=qty, price=price)
-        return self.check(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
-                          int(MONEY_CONTEXT.divide(price, x.tick)))
+        return self._check(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
+                           int(MONEY_CONTEXT.divide(price, x.tick)))
 
     def count_block(self, reason: str) -> None:
         """Record that an order was blocked for ``reason``."""
@@ -304,7 +316,13 @@ class RuntimeRiskMonitor:
         self.last_block_reason = reason
 
     def reserve_ticks(self, x: Exposure, is_buy: bool, ticklots: int) -> None:
-        """Add (or, negative, release) ``ticklots`` (ticks x lots) of open notional on one side of ``x``."""
+        """Add (or, negative, release) ``ticklots`` (ticks x lots of the registered grid) of open notional on one
+        side of ``x``."""
+        if x.scaled:
+            ticklots *= x.mid_scale * x.lot_scale
+        self._reserve(x, is_buy, ticklots)
+
+    def _reserve(self, x: Exposure, is_buy: bool, ticklots: int) -> None:
         if is_buy:
             x.open_buy += ticklots
         else:
@@ -316,12 +334,19 @@ class RuntimeRiskMonitor:
         x = self._exposure(symbol)
         self._fit(x, notional=notional)
         unit = MONEY_CONTEXT.multiply(x.tick, x.lot)
-        self.reserve_ticks(x, side is Side.BUY, int(MONEY_CONTEXT.divide(notional, unit)))
+        self._reserve(x, side is Side.BUY, int(MONEY_CONTEXT.divide(notional, unit)))
 
     # ---------------------------------------------------------------- post-trade
     def fill_ticks(self, x: Exposure, is_buy: bool, lots: int, ticks: int, order_ticks: int | None) -> None:
-        """A fill of ``lots`` at ``ticks``: release its reservation at ``order_ticks`` (``None``: it reserved
-        nothing, or its reservation is gone) and apply it; before any mid the symbol is marked at ``ticks``."""
+        """A fill of ``lots`` at ``ticks`` (of the registered grid): release its reservation at ``order_ticks``
+        (``None``: it reserved nothing, or its reservation is gone) and apply it; before any mid the symbol is
+        marked at ``ticks``."""
+        if x.scaled:
+            lots, ticks = lots * x.lot_scale, ticks * x.mid_scale
+            order_ticks = None if order_ticks is None else order_ticks * x.mid_scale
+        self._fill(x, is_buy, lots, ticks, order_ticks)
+
+    def _fill(self, x: Exposure, is_buy: bool, lots: int, ticks: int, order_ticks: int | None) -> None:
         if is_buy:
             if order_ticks is not None:
                 x.open_buy -= lots * order_ticks
@@ -340,15 +365,14 @@ class RuntimeRiskMonitor:
         self._fit(x, qty=qty, price=price)
         self._fit(x, price=order_price)
         div = MONEY_CONTEXT.divide
-        self.fill_ticks(x, side is Side.BUY, int(div(qty, x.lot)), int(div(price, x.tick)),
-                        int(div(order_price, x.tick)))
+        self._fill(x, side is Side.BUY, int(div(qty, x.lot)), int(div(price, x.tick)), int(div(order_price, x.tick)))
 
     def apply_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
         """Apply an execution that reserved nothing (or whose reservation is gone) and mark at ``price``."""
         x = self._exposure(symbol)
         self._fit(x, qty=qty, price=price)
-        self.fill_ticks(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
-                        int(MONEY_CONTEXT.divide(price, x.tick)), None)
+        self._fill(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
+                   int(MONEY_CONTEXT.divide(price, x.tick)), None)
 
     def on_mark(self, symbol: str, price: Number) -> None:
         """Revalue a symbol at a new reference price (e.g. the last mid)."""

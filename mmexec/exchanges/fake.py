@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.clock import VirtualClock
@@ -33,7 +34,7 @@ from mmexec.engine.models import (
     Position,
     Side,
 )
-from mmexec.engine.ports import ExecutionTotals
+from mmexec.engine.ports import ExecutionTotals, TickFill
 from mmexec.exchanges.outcomes import order_uniforms
 from mmexec.exchanges.scheduling import FillScheduler, first_part_quarters, plan_fill_lots
 from mmexec.money import precision_of
@@ -42,7 +43,6 @@ _ONE = Decimal(1)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
 _OPEN = OrderState.OPEN
 _BUY, _SELL = Side.BUY, Side.SELL
-TickFill = tuple[str, int, int, int, bool, str]  # client order id, lots, ticks, due ms, is maker, fill id
 
 
 def _rate(name: str, value: float) -> float:
@@ -124,6 +124,16 @@ class FakeExchangeClient:
         self.canceled_total = 0
         self.fills_total = 0
         self.last_reject_message = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass that intercepts the Decimal port (``place_limit``, ``stream_fills``) without overriding
+        its integer counterparts is driven through the Decimal port only, so its overrides see every order and
+        fill: it drops the :class:`~mmexec.engine.ports.TickVenue` extension."""
+        super().__init_subclass__(**kwargs)
+        pairs = (("place_limit", "place_ticks"), ("stream_fills", "stream_fill_ticks"))
+        if any(port in cls.__dict__ and tick not in cls.__dict__ for port, tick in pairs):
+            for _, tick in pairs:
+                setattr(cls, tick, None)
 
     # ---------------------------------------------------------------- grids
     def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
