@@ -187,6 +187,9 @@ class ExecutionLoop:
         book.last_bid_ticks = bid
         book.last_ask_ticks = ask
         risk = self.risk_monitor
+        exposure = book.exposure
+        if bid + ask != exposure.mark_key:  # the total limit values every symbol at its latest mid
+            risk.mark_mid(exposure, bid + ask)
         if risk.frozen:
             return
         shifted = self._shifted
@@ -445,7 +448,6 @@ class ExecutionLoop:
         on_fill = self.on_fill
         on_edge = self.on_edge_update
         latest_edges = risk.latest_edges
-        latest_mids = risk.latest_mids
         quote = self._quote
         step_hooks = self.step_hooks
         journal_hooks = self.journal_hooks
@@ -461,7 +463,6 @@ class ExecutionLoop:
                 latest_edges[symbol] = edge
                 if edge < near:
                     on_edge(symbol, edge)
-                latest_mids[symbol] = bid + ask
                 quote(book, bid, ask)
             if step_hooks:
                 for hook in step_hooks:

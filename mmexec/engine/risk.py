@@ -7,7 +7,7 @@ same side plus this order, all filling at their prices, stays within ``max_inven
     SELL:  |pos * price - open_sell_notional - qty * price| <= max_inv
 
 and the sum over all symbols of each symbol's worst case (this symbol with the new order; every other symbol
-at the larger of its all-buys-fill and all-sells-fill exposure, valued at its latest mid -- :attr:`latest_mids`,
+at the larger of its all-buys-fill and all-sells-fill exposure, valued at its latest mid -- :meth:`mark_mid`,
 or the last fill price before any mid) stays
 within ``max_total_notional_usd``. Open exposure is reserved and released with :meth:`reserve`
 (fills release it through :meth:`on_execution`).
@@ -76,7 +76,7 @@ class Exposure:
         self.open_sell = 0
         self.mark = 0  # half ticks: the mark price is mark * tick / 2
         self.mark_key = -1  # bid + ask ticks of the mid the mark was last set from (-1: set from a fill)
-        # grid ticks / lots per tick / lot of the grid registered with set_grid, which latest_mids and the
+        # grid ticks / lots per tick / lot of the grid registered with set_grid, which mark_mid and the
         # integer methods use (1 unless a decimal off that grid refined it)
         self.mid_scale = 1
         self.lot_scale = 1
@@ -146,8 +146,6 @@ class RuntimeRiskMonitor:
         self.freeze_log: deque[FreezeEvent] = deque(maxlen=_FREEZE_LOG_LIMIT)
         # latest edge per symbol (the execution loop writes it directly on its hot path)
         self.latest_edges: dict[str, Decimal | float | int] = {}
-        # latest mid per symbol as bid + ask ticks (written by the loop each step; see set_grid, _refresh_marks)
-        self.latest_mids: dict[str, int] = {}
 
     # ---------------------------------------------------------------- grids (fixed point)
     def _exposure(self, symbol: str) -> Exposure:
@@ -206,7 +204,7 @@ class RuntimeRiskMonitor:
             self._regrid(x, tick, lot)
 
     def set_grid(self, symbol: str, tick: Decimal, lot: Decimal | None = None) -> None:
-        """Register a symbol's tick (and lot) size: :attr:`latest_mids` are in its ticks, and the integer
+        """Register a symbol's tick (and lot) size: :meth:`mark_mid` takes mids in its ticks, and the integer
         methods take its ticks and lots."""
         x = self._exposure(symbol)
         lot = x.lot if lot is None else lot
@@ -223,12 +221,32 @@ class RuntimeRiskMonitor:
         x.scaled = False
 
     def mark_ticks(self, symbol: str, bid_plus_ask_ticks: int, tick: Decimal) -> None:
-        """Revalue a symbol at the mid ``(bid + ask) / 2`` ticks (the loop writes :attr:`latest_mids` instead)."""
+        """Revalue a symbol at the mid ``(bid + ask) / 2`` ticks of ``tick`` (registering that grid if needed)."""
         x = self._x.get(symbol)
         if x is None or x.tick != tick:
             self.set_grid(symbol, tick)
-        self.latest_mids[symbol] = bid_plus_ask_ticks
-        self._refresh_marks()
+        self.mark_mid(self._x[symbol], bid_plus_ask_ticks)
+
+    def mark_mid(self, x: Exposure, bid_plus_ask_ticks: int) -> None:
+        """Value ``x`` at the mid ``(bid + ask) / 2`` (ticks of the registered grid) from now on: the loop calls
+        this with every new mid, so the total limit values every symbol at its latest mid, incrementally.
+
+        Once a symbol has a mid, fills no longer change its mark (before: the last fill price). A flat symbol's
+        worst case does not depend on its mark. A new mark changes no quoting decision by itself, so
+        :attr:`version` stays (a moved touch is requoted anyway).
+        """
+        x.mark_key = bid_plus_ask_ticks
+        x.mark = mark = bid_plus_ask_ticks * x.mid_scale
+        if x.pos:
+            pos_usd = x.pos * mark
+            worst = max(abs(pos_usd + 2 * x.open_buy), abs(pos_usd - 2 * x.open_sell)) * x.f
+            self._total_worst += worst - x.worst
+            x.worst = worst
+
+    @property
+    def latest_mids(self) -> dict[str, int]:
+        """The latest mid per symbol as bid + ask ticks (symbols valued at a mid; see :meth:`mark_mid`)."""
+        return {s: x.mark_key for s, x in self._x.items() if x.mark_key >= 0}
 
     def _update(self, x: Exposure) -> None:
         pos_usd = x.pos * x.mark
@@ -239,26 +257,6 @@ class RuntimeRiskMonitor:
         self._total_worst += worst - x.worst
         x.worst = worst
         self.version += 1
-
-    def _refresh_marks(self) -> None:
-        """Value every symbol with a position at its latest mid (lazily: only before a decision or a query).
-
-        Once a symbol has a mid, fills no longer change its mark (before: the last fill price). A flat symbol's
-        worst case does not depend on its mark. A new mark changes no quoting decision by itself, so
-        :attr:`version` stays (a moved touch is requoted anyway).
-        """
-        exposures = self._x
-        for symbol, key in self.latest_mids.items():
-            x = exposures.get(symbol)
-            if x is None or x.mark_key == key:
-                continue
-            x.mark_key = key
-            x.mark = key * x.mid_scale
-            if x.pos:
-                pos_usd = x.pos * x.mark
-                worst = max(abs(pos_usd + 2 * x.open_buy), abs(pos_usd - 2 * x.open_sell)) * x.f
-                self._total_worst += worst - x.worst
-                x.worst = worst
 
     # ---------------------------------------------------------------- pre-trade
     def check(self, x: Exposure, is_buy: bool, lots: int, ticks: int) -> str | None:
@@ -271,8 +269,6 @@ class RuntimeRiskMonitor:
         """:meth:`check` on ``x``'s own grid."""
         if self._frozen:
             return "frozen"
-        if self.latest_mids:
-            self._refresh_marks()
         pos_usd = x.pos * ticks * 2  # half ticks x lots
         order = 2 * lots * ticks
         if is_buy:
@@ -442,7 +438,6 @@ class RuntimeRiskMonitor:
         return plain(MONEY_CONTEXT.multiply(unit, x.open_buy)), plain(MONEY_CONTEXT.multiply(unit, x.open_sell))
 
     def worst_case_total(self) -> Decimal:
-        self._refresh_marks()
         return decimal_at(self._total_worst, self._places)
 
 
