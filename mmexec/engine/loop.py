@@ -453,9 +453,11 @@ class ExecutionLoop:
         journal_hooks = self.journal_hooks
         after = params.unfreeze_after_ms
         every = max(1, params.iterations // 100)
+        next_due = self._next_fill_ms
         for i in range(params.iterations):
             now = advance(interval)
-            on_fill()
+            if next_due is None or ((due := next_due()) is not None and due <= now):
+                on_fill()
             if self._frozen_at_ms is not None:
                 self._maybe_unfreeze(after)
             for book, symbol, step in steps:

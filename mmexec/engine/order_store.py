@@ -274,11 +274,23 @@ class InMemoryOrderStore:
             what = "fill quantity must be positive" if lots <= 0 else "overfill"
             raise OrderStoreError(f"{order.client_order_id}: {what} ({lots} lots of {order.lot}, "
                                   f"{order.filled_lots} of {order.lots} filled)")
-        if order.state is OrderState.CANCELED and order.order_id is not None:  # was live on the venue
+        old = order.state
+        if old is _S.CANCELED and order.order_id is not None:  # was live on the venue
             if now_ms is not None:
                 order.updated_ms = now_ms
+        elif old is _S.OPEN or old is _S.PARTIALLY_FILLED:  # legal fill transitions, without _move's lookups
+            new = _S.FILLED if filled == order.lots else _S.PARTIALLY_FILLED
+            order.state = new
+            if now_ms is not None:
+                order.updated_ms = now_ms
+            if new is not old:
+                counts = self._counts
+                counts[new] += 1
+                counts[old] -= 1
+            if new is _S.FILLED:
+                self._retire(order)
         else:
-            self._move(order, OrderState.FILLED if filled == order.lots else OrderState.PARTIALLY_FILLED, now_ms)
+            self._move(order, _S.FILLED if filled == order.lots else _S.PARTIALLY_FILLED, now_ms)  # raises
         order.filled_lots = filled
         sym = order.symbol
         signed = lots if order.side is Side.BUY else -lots

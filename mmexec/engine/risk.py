@@ -259,16 +259,13 @@ class RuntimeRiskMonitor:
         self.version += 1
 
     # ---------------------------------------------------------------- pre-trade
-    def check(self, x: Exposure, is_buy: bool, lots: int, ticks: int) -> str | None:
-        """:meth:`evaluate` in integers: ``lots`` at ``ticks`` of the grid registered for ``x`` (:meth:`set_grid`)."""
-        if x.scaled:
-            lots, ticks = lots * x.lot_scale, ticks * x.mid_scale
-        return self._check(x, is_buy, lots, ticks)
-
-    def _check(self, x: Exposure, is_buy: bool, lots: int, ticks: int) -> str | None:
-        """:meth:`check` on ``x``'s own grid."""
+    def check(self, x: Exposure, is_buy: bool, lots: int, ticks: int, *, own_grid: bool = False) -> str | None:
+        """:meth:`evaluate` in integers: ``lots`` at ``ticks`` of the grid registered for ``x`` (:meth:`set_grid`;
+        ``own_grid``: of ``x``'s current grid)."""
         if self._frozen:
             return "frozen"
+        if x.scaled and not own_grid:
+            lots, ticks = lots * x.lot_scale, ticks * x.mid_scale
         pos_usd = x.pos * ticks * 2  # half ticks x lots
         order = 2 * lots * ticks
         if is_buy:
@@ -303,22 +300,19 @@ class RuntimeRiskMonitor:
             x = Exposure(symbol)
             self._set_units(x)
         self._fit(x, qty=qty, price=price)
-        return self._check(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
-                           int(MONEY_CONTEXT.divide(price, x.tick)))
+        return self.check(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
+                          int(MONEY_CONTEXT.divide(price, x.tick)), own_grid=True)
 
     def count_block(self, reason: str) -> None:
         """Record that an order was blocked for ``reason``."""
         self.blocks_total += 1
         self.last_block_reason = reason
 
-    def reserve_ticks(self, x: Exposure, is_buy: bool, ticklots: int) -> None:
-        """Add (or, negative, release) ``ticklots`` (ticks x lots of the registered grid) of open notional on one
-        side of ``x``."""
-        if x.scaled:
+    def reserve_ticks(self, x: Exposure, is_buy: bool, ticklots: int, *, own_grid: bool = False) -> None:
+        """Add (or, negative, release) ``ticklots`` (ticks x lots of the registered grid; ``own_grid``: of
+        ``x``'s current grid) of open notional on one side of ``x``."""
+        if x.scaled and not own_grid:
             ticklots *= x.mid_scale * x.lot_scale
-        self._reserve(x, is_buy, ticklots)
-
-    def _reserve(self, x: Exposure, is_buy: bool, ticklots: int) -> None:
         if is_buy:
             x.open_buy += ticklots
         else:
@@ -330,19 +324,17 @@ class RuntimeRiskMonitor:
         x = self._exposure(symbol)
         self._fit(x, notional=notional)
         unit = MONEY_CONTEXT.multiply(x.tick, x.lot)
-        self._reserve(x, side is Side.BUY, int(MONEY_CONTEXT.divide(notional, unit)))
+        self.reserve_ticks(x, side is Side.BUY, int(MONEY_CONTEXT.divide(notional, unit)), own_grid=True)
 
     # ---------------------------------------------------------------- post-trade
-    def fill_ticks(self, x: Exposure, is_buy: bool, lots: int, ticks: int, order_ticks: int | None) -> None:
-        """A fill of ``lots`` at ``ticks`` (of the registered grid): release its reservation at ``order_ticks``
-        (``None``: it reserved nothing, or its reservation is gone) and apply it; before any mid the symbol is
-        marked at ``ticks``."""
-        if x.scaled:
+    def fill_ticks(self, x: Exposure, is_buy: bool, lots: int, ticks: int, order_ticks: int | None, *,
+                   own_grid: bool = False) -> None:
+        """A fill of ``lots`` at ``ticks`` (of the registered grid; ``own_grid``: of ``x``'s current grid): release
+        its reservation at ``order_ticks`` (``None``: it reserved nothing, or its reservation is gone) and apply
+        it; before any mid the symbol is marked at ``ticks``."""
+        if x.scaled and not own_grid:
             lots, ticks = lots * x.lot_scale, ticks * x.mid_scale
             order_ticks = None if order_ticks is None else order_ticks * x.mid_scale
-        self._fill(x, is_buy, lots, ticks, order_ticks)
-
-    def _fill(self, x: Exposure, is_buy: bool, lots: int, ticks: int, order_ticks: int | None) -> None:
         if is_buy:
             if order_ticks is not None:
                 x.open_buy -= lots * order_ticks
@@ -361,14 +353,15 @@ class RuntimeRiskMonitor:
         self._fit(x, qty=qty, price=price)
         self._fit(x, price=order_price)
         div = MONEY_CONTEXT.divide
-        self._fill(x, side is Side.BUY, int(div(qty, x.lot)), int(div(price, x.tick)), int(div(order_price, x.tick)))
+        self.fill_ticks(x, side is Side.BUY, int(div(qty, x.lot)), int(div(price, x.tick)),
+                        int(div(order_price, x.tick)), own_grid=True)
 
     def apply_fill(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
         """Apply an execution that reserved nothing (or whose reservation is gone) and mark at ``price``."""
         x = self._exposure(symbol)
         self._fit(x, qty=qty, price=price)
-        self._fill(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
-                   int(MONEY_CONTEXT.divide(price, x.tick)), None)
+        self.fill_ticks(x, side is Side.BUY, int(MONEY_CONTEXT.divide(qty, x.lot)),
+                        int(MONEY_CONTEXT.divide(price, x.tick)), None, own_grid=True)
 
     def on_mark(self, symbol: str, price: Number) -> None:
         """Revalue a symbol at a new reference price (e.g. the last mid)."""

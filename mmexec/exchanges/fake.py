@@ -166,28 +166,29 @@ class FakeExchangeClient:
                                       f"tick {grid.tick})")
         order_id = self._place(coid, req.symbol, req.side is _BUY, int(lots), int(ticks), grid)
         if order_id is None:
-            return self._reject(coid, self.last_reject_message)
+            return PlaceOrderResponse(False, coid, None, OrderState.REJECTED, self.last_reject_message)
         return tuple.__new__(PlaceOrderResponse, (True, coid, order_id, _OPEN, "", None))
 
-    def place_ticks(self, client_order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int) -> str | None:
+    def _place(self, client_order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
+               grid: _Grid | None = None) -> str | None:
         """Place ``lots`` at ``ticks`` on a registered symbol's grid; the order id, or ``None`` when rejected
         (the reason is in :attr:`last_reject_message`)."""
-        order_id = self._place(client_order_id, symbol, is_buy, lots, ticks, self._grids[symbol])
-        if order_id is None:
-            self.rejected_total += 1
-        return order_id
-
-    def _place(self, coid: str, symbol: str, is_buy: bool, lots: int, ticks: int, grid: _Grid) -> str | None:
+        coid = client_order_id
+        message = None
         if lots <= 0 or ticks <= 0:
-            self.last_reject_message = "qty and price must be positive finite numbers"
+            message = "qty and price must be positive finite numbers"
+        elif coid in self._active_coids:
+            message = f"duplicate client order id {coid}"
+        else:
+            u_reject, u_fill, u_partial, u_fraction = order_uniforms(self.seed, coid)
+            if u_reject < self.reject_rate:
+                message = REJECT_MESSAGE
+        if message is not None:
+            self.last_reject_message = message
+            self.rejected_total += 1
             return None
-        if coid in self._active_coids:
-            self.last_reject_message = f"duplicate client order id {coid}"
-            return None
-        u_reject, u_fill, u_partial, u_fraction = order_uniforms(self.seed, coid)
-        if u_reject < self.reject_rate:
-            self.last_reject_message = REJECT_MESSAGE
-            return None
+        if grid is None:
+            grid = self._grids[symbol]
         self._order_seq += 1
         order_id = f"ORD{self._order_seq:06d}"
         self._orders[order_id] = _RestingOrder(order_id, coid, symbol, is_buy, lots, ticks, grid)
@@ -199,6 +200,8 @@ class FakeExchangeClient:
             for due, part in plan_fill_lots(lots, self.clock.now_ms(), self.latency_ms, quarters):
                 self._fills.schedule(due, order_id, part)
         return order_id
+
+    place_ticks = _place  # the TickVenue extension (an alias, so a subclass hook can withdraw it)
 
     def _reject(self, coid: str, message: str) -> PlaceOrderResponse:
         self.rejected_total += 1
