@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
+from heapq import heappop, heappush
 from typing import Any
 
 from mmexec.accounting.pnl import PnlTracker
@@ -35,8 +36,8 @@ from mmexec.engine.models import (
     Side,
 )
 from mmexec.engine.ports import ExecutionTotals, TickFill
-from mmexec.exchanges.outcomes import order_uniforms
-from mmexec.exchanges.scheduling import FillScheduler, first_part_quarters, plan_fill_lots
+from mmexec.exchanges.outcomes import WORD, keyed_hasher, order_words
+from mmexec.exchanges.scheduling import first_part_quarters, plan_fill_lots
 from mmexec.money import precision_of
 
 _ONE = Decimal(1)
@@ -112,7 +113,9 @@ class FakeExchangeClient:
         self.clock = clock if clock is not None else VirtualClock()
         self._orders: dict[str, _RestingOrder] = {}
         self._active_coids: set[str] = set()
-        self._fills: FillScheduler[int] = FillScheduler()
+        # scheduled fills (due ms, order seq, part, order id, lots): in time order, ties in placement order
+        self._heap: list[tuple[int, int, int, str, int]] = []
+        self._hasher = keyed_hasher(self.seed)
         self._released: deque[_Executed] = deque()  # executed (e.g. before a cancel), not yet streamed
         self._order_seq = 0
         self._fill_seq = 0
@@ -180,8 +183,9 @@ class FakeExchangeClient:
         elif coid in self._active_coids:
             message = f"duplicate client order id {coid}"
         else:
-            u_reject, u_fill, u_partial, u_fraction = order_uniforms(self.seed, coid)
-            if u_reject < self.reject_rate:
+            # the fate, compared as integers: u = word / WORD < rate exactly when word < rate * WORD
+            w_reject, w_fill, w_partial, w_fraction = order_words(self._hasher, coid)
+            if w_reject < self.reject_rate * WORD:
                 message = REJECT_MESSAGE
         if message is not None:
             self.last_reject_message = message
@@ -189,16 +193,21 @@ class FakeExchangeClient:
             return None
         if grid is None:
             grid = self._grids[symbol]
-        self._order_seq += 1
-        order_id = f"ORD{self._order_seq:06d}"
+        self._order_seq = seq = self._order_seq + 1
+        order_id = f"ORD{seq:06d}"
         self._orders[order_id] = _RestingOrder(order_id, coid, symbol, is_buy, lots, ticks, grid)
         self._active_coids.add(coid)
         self.placed_total += 1
-        if u_fill < self.fill_rate:
-            quarters = first_part_quarters(u_fill=u_fill, u_partial=u_partial, u_fraction=u_fraction,
-                                           fill_rate=self.fill_rate, partial_fill_rate=self.partial_fill_rate)
-            for due, part in plan_fill_lots(lots, self.clock.now_ms(), self.latency_ms, quarters):
-                self._fills.schedule(due, order_id, part)
+        if w_fill < self.fill_rate * WORD:
+            now = self.clock.now_ms()
+            if w_partial < self.partial_fill_rate * WORD:
+                quarters = first_part_quarters(u_fill=w_fill / WORD, u_partial=w_partial / WORD,
+                                               u_fraction=w_fraction / WORD, fill_rate=self.fill_rate,
+                                               partial_fill_rate=self.partial_fill_rate)
+                for part, (due, part_lots) in enumerate(plan_fill_lots(lots, now, self.latency_ms, quarters)):
+                    heappush(self._heap, (due, seq, part, order_id, part_lots))
+            else:  # plan_fill_lots' one fill, without building the plan
+                heappush(self._heap, (now + self.latency_ms, seq, 0, order_id, lots))
         return order_id
 
     place_ticks = _place  # the TickVenue extension (an alias, so a subclass hook can withdraw it)
@@ -217,32 +226,33 @@ class FakeExchangeClient:
         order = self._orders.pop(order_id, None)
         if order is None:
             return False
-        self._fills.discard(order_id)
-        self._active_coids.discard(order.client_order_id)
+        self._active_coids.discard(order.client_order_id)  # its scheduled fills are dropped when they come due
         self.canceled_total += 1
         return True
 
     # ---------------------------------------------------------------- fills
+    def _pop_due(self, now: int) -> Iterator[_Executed]:
+        """Execute the scheduled fills due by ``now`` (in time order; those of canceled orders are dropped)."""
+        heap = self._heap
+        orders = self._orders
+        while heap and heap[0][0] <= now:
+            due, _, _, order_id, lots = heappop(heap)
+            order = orders.get(order_id)
+            if order is not None:
+                yield self._execute(order, lots, due)
+
     def _settle(self) -> None:
         """Execute every fill due by now (in time order) into the stream's backlog."""
         now = self.clock.now_ms()
-        due = self._fills.next_due_ms()
-        if due is None or due > now:
-            return
-        for due_ms, order_id, lots in self._fills.pop_due(now):
-            order = self._orders.get(order_id)
-            if order is not None:
-                self._released.append(self._execute(order, lots, due_ms))
+        heap = self._heap
+        if heap and heap[0][0] <= now:
+            self._released.extend(self._pop_due(now))
 
     def _due(self) -> Iterator[_Executed]:
         released = self._released
         while released:
             yield released.popleft()
-        for due, order_id, lots in self._fills.pop_due(self.clock.now_ms()):
-            order = self._orders.get(order_id)
-            if order is None:  # canceled before its fill came due
-                continue
-            yield self._execute(order, lots, due)
+        yield from self._pop_due(self.clock.now_ms())
 
     def stream_fill_ticks(self) -> Iterator[TickFill]:
         """Every fill due at or before the clock's current time, in time order, as ``(client_order_id, lots,
@@ -301,7 +311,10 @@ class FakeExchangeClient:
         """Virtual time of the earliest fill not yet streamed (``None`` if there is none)."""
         if self._released:
             return self._released[0][2]
-        return self._fills.next_due_ms()
+        heap, orders = self._heap, self._orders
+        while heap and heap[0][3] not in orders:  # a canceled order's fill
+            heappop(heap)
+        return heap[0][0] if heap else None
 
     def pending_fill_count(self) -> int:
-        return self._fills.pending() + len(self._released)
+        return sum(1 for entry in self._heap if entry[3] in self._orders) + len(self._released)
