@@ -50,12 +50,13 @@ class _Book:
     The integer path (:meth:`PnlTracker.on_ticks`) multiplies ticks and lots by the grid's raw units.
     """
 
-    __slots__ = ("cost", "cp", "last_price", "lot_raw", "pp", "qp", "qty", "realized", "tick_raw")
+    __slots__ = ("cost", "cp", "last_price", "lot_raw", "pp", "qp", "qty", "realized", "scale", "tick_raw")
 
     def __init__(self, qp: int = 0, pp: int = 0) -> None:
         self.qp = qp
         self.pp = pp
         self.cp = max(qp + pp, DIVISION_PLACES)
+        self.scale = 10 ** (self.cp - qp - pp)  # qty * price (raw) -> cost units
         self.qty = 0
         self.cost = 0
         self.realized = 0
@@ -78,11 +79,12 @@ class _Book:
         self.cost *= dc
         self.realized *= dc
         self.qp, self.pp, self.cp = qp, pp, cp
+        self.scale = 10 ** (cp - qp - pp)
 
     def apply(self, signed_qty: int, price: int) -> int:
         """Trade ``signed_qty`` (positive buys, raw) at ``price`` (raw); returns the raw PnL it realizes."""
         self.last_price = price
-        scale = 10 ** (self.cp - self.qp - self.pp)
+        scale = self.scale
         qty = self.qty
         realized = 0
         if qty and (qty > 0) != (signed_qty > 0):

@@ -257,8 +257,18 @@ class FakeExchangeClient:
     def stream_fill_ticks(self) -> Iterator[TickFill]:
         """Every fill due at or before the clock's current time, in time order, as ``(client_order_id, lots,
         ticks, timestamp_ms, is_maker, fill_id)`` on the symbol's grid (resting orders fill as maker)."""
-        for order, lots, due, fill_id in self._due():
+        released = self._released
+        while released:
+            order, lots, due, fill_id = released.popleft()
             yield order.client_order_id, lots, order.ticks, due, True, fill_id
+        heap, orders, execute = self._heap, self._orders, self._execute
+        now = self.clock.now_ms()
+        while heap and heap[0][0] <= now:  # _pop_due, flattened: this is the engine's hot path
+            due, _, _, order_id, lots = heappop(heap)
+            resting = orders.get(order_id)
+            if resting is not None:
+                fill_id = execute(resting, lots, due)[3]
+                yield resting.client_order_id, lots, resting.ticks, due, True, fill_id
 
     def stream_fills(self) -> Iterator[FillEvent]:
         """Yield every fill due at or before the clock's current time, in time order."""
