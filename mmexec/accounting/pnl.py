@@ -134,10 +134,11 @@ class _Book:
 class PnlTracker:
     """Positions and PnL per symbol, updated by :meth:`on_fill`; memory grows with symbols, not fills."""
 
-    __slots__ = ("_books",)
+    __slots__ = ("_books", "_grids")
 
     def __init__(self) -> None:
         self._books: dict[str, _Book] = {}
+        self._grids: dict[str, tuple[Decimal, Decimal]] = {}
 
     def _book(self, symbol: str) -> _Book:
         book = self._books.get(symbol)
@@ -151,15 +152,24 @@ class PnlTracker:
         return self._book(fill.symbol).apply_decimal(signed, fill.price)
 
     def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
-        """Register a symbol's tick and lot sizes, for :meth:`on_ticks`."""
-        book = self._book(symbol)
+        """Register a symbol's tick and lot sizes, for :meth:`on_ticks` (a symbol appears once it trades)."""
+        self._grids[symbol] = (tick_size, lot_size)
+        book = self._books.get(symbol)
+        if book is not None:
+            self._use_grid(book, tick_size, lot_size)
+
+    @staticmethod
+    def _use_grid(book: _Book, tick_size: Decimal, lot_size: Decimal) -> None:
         book.refine(precision_of(lot_size), precision_of(tick_size))
         book.lot_raw = raw_at(lot_size, book.qp)
         book.tick_raw = raw_at(tick_size, book.pp)
 
     def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True) -> None:
         """Apply one fill given in lots and ticks of the symbol's grid (see :meth:`set_grid`): integers only."""
-        book = self._books[symbol]
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = _Book()
+            self._use_grid(book, *self._grids[symbol])
         qty = lots * book.lot_raw
         book.apply(qty if is_buy else -qty, ticks * book.tick_raw)
 
