@@ -198,12 +198,14 @@ class ExecutionLoop:
         version = risk.version
         rq = book.requote_ticks
         order = book.bid
+        moved = book.bid_ticks - bid  # |moved| > rq, without the abs() call (this runs for every quote)
         # A side whose cancel failed keeps its order: never two resting orders on one side.
-        if (abs(book.bid_ticks - bid) > rq or (order is None and book.bid_blocked_at != version)) and (
+        if (moved > rq or moved < -rq or (order is None and book.bid_blocked_at != version)) and (
                 order is None or self._cancel(order)):
             self._place(book, _BUY, bid)
         order = book.ask
-        if (abs(book.ask_ticks - ask) > rq or (order is None and book.ask_blocked_at != version)) and (
+        moved = book.ask_ticks - ask
+        if (moved > rq or moved < -rq or (order is None and book.ask_blocked_at != version)) and (
                 order is None or self._cancel(order)):
             self._place(book, _SELL, ask)
 

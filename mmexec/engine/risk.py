@@ -276,12 +276,16 @@ class RuntimeRiskMonitor:
             before = pos_usd - 2 * x.open_sell
             worst = before - order
             other_side = pos_usd + 2 * x.open_buy
-        worst = abs(worst)
-        if worst <= abs(before):
+        # (abs and max written as comparisons: this runs for every order)
+        if worst < 0:
+            worst = -worst
+        if before >= worst or -before >= worst:  # worst <= |before|
             return None  # it reduces its side's worst case (e.g. unwinds a position past the limit): never blocked
         if worst > x.limit:
             return "max_inventory_usd_per_symbol"
-        if self._total_worst - x.worst + max(worst, abs(other_side)) * x.f > self._limit_total:
+        if other_side < 0:
+            other_side = -other_side
+        if self._total_worst - x.worst + (worst if worst >= other_side else other_side) * x.f > self._limit_total:
             return "max_total_notional_usd"
         return None
 
