@@ -91,7 +91,11 @@ def _fill_event(order: _RestingOrder, lots: int, due_ms: int, fill_id: str) -> F
 
 
 class FakeExchangeClient:
-    """Deterministic venue: same seed and same client order ids give the same fills, byte for byte."""
+    """Deterministic venue: same seed and same client order ids give the same fills, byte for byte.
+
+    Its rates, latency and seed are fixed at construction (the fate's cut-offs and the seed-keyed hasher are
+    derived from them once).
+    """
 
     def __init__(
         self,
@@ -116,6 +120,10 @@ class FakeExchangeClient:
         # scheduled fills (due ms, order seq, part, order id, lots): in time order, ties in placement order
         self._heap: list[tuple[int, int, int, str, int]] = []
         self._hasher = keyed_hasher(self.seed)
+        # the fate's cut-offs as words: u = word / WORD < rate exactly when word < rate * WORD (exact in floats)
+        self._reject_cut = self.reject_rate * WORD
+        self._fill_cut = self.fill_rate * WORD
+        self._partial_cut = self.partial_fill_rate * WORD
         self._released: deque[_Executed] = deque()  # executed (e.g. before a cancel), not yet streamed
         self._order_seq = 0
         self._fill_seq = 0
@@ -183,9 +191,8 @@ class FakeExchangeClient:
         elif coid in self._active_coids:
             message = f"duplicate client order id {coid}"
         else:
-            # the fate, compared as integers: u = word / WORD < rate exactly when word < rate * WORD
             w_reject, w_fill, w_partial, w_fraction = order_words(self._hasher, coid)
-            if w_reject < self.reject_rate * WORD:
+            if w_reject < self._reject_cut:
                 message = REJECT_MESSAGE
         if message is not None:
             self.last_reject_message = message
@@ -198,9 +205,9 @@ class FakeExchangeClient:
         self._orders[order_id] = _RestingOrder(order_id, coid, symbol, is_buy, lots, ticks, grid)
         self._active_coids.add(coid)
         self.placed_total += 1
-        if w_fill < self.fill_rate * WORD:
+        if w_fill < self._fill_cut:
             now = self.clock.now_ms()
-            if w_partial < self.partial_fill_rate * WORD:
+            if w_partial < self._partial_cut:
                 quarters = first_part_quarters(u_fill=w_fill / WORD, u_partial=w_partial / WORD,
                                                u_fraction=w_fraction / WORD, fill_rate=self.fill_rate,
                                                partial_fill_rate=self.partial_fill_rate)
