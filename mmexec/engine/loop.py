@@ -287,7 +287,7 @@ class ExecutionLoop:
         now = self.clock.now_ms()
         self.order_store.cancel_order(order, now)
         book = self._books.get(order.symbol)
-        if book is not None and order.lot == book.lot and order.tick == book.tick:
+        if book is not None and order.on_grid:
             self.risk_monitor.reserve_ticks(book.exposure, order.side is _BUY,
                                             -(order.lots - order.filled_lots) * order.ticks)
         else:

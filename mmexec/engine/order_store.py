@@ -63,6 +63,7 @@ class StoredOrder:
         "lot",
         "lots",
         "message",
+        "on_grid",
         "order_id",
         "side",
         "state",
@@ -73,7 +74,7 @@ class StoredOrder:
     )
 
     def __init__(self, client_order_id: str, symbol: str, side: Side, lots: int, ticks: int, lot: Decimal,
-                 tick: Decimal, created_ms: int, state: OrderState = OrderState.PENDING) -> None:
+                 tick: Decimal, created_ms: int, state: OrderState = OrderState.PENDING, on_grid: bool = False) -> None:
         self.client_order_id = client_order_id
         self.symbol = symbol
         self.side = side
@@ -87,6 +88,7 @@ class StoredOrder:
         self.created_ms = created_ms
         self.updated_ms = created_ms
         self.message = ""
+        self.on_grid = on_grid  # on its symbol's registered grid (lots and ticks mean the same as the loop's)
 
     @property
     def qty(self) -> Decimal:
@@ -159,9 +161,10 @@ class InMemoryOrderStore:
         return f"{self._prefix}{self._seq:08d}"
 
     def set_grid(self, symbol: str, tick: Decimal, lot: Decimal) -> None:
-        """Orders of ``symbol`` on this grid count their quantities in whole lots and prices in ticks."""
-        if symbol in self._position_lots and self._grids.get(symbol) != (tick, lot):
-            raise OrderStoreError(f"{symbol} has fills on another grid")
+        """Orders of ``symbol`` on this grid count their quantities in whole lots and prices in ticks (once per
+        symbol: another grid for a registered symbol is an error)."""
+        if self._grids.get(symbol, (tick, lot)) != (tick, lot):
+            raise OrderStoreError(f"{symbol} is registered on another grid ({self._grids[symbol]})")
         self._grids[symbol] = (tick, lot)
 
     def create(self, symbol: str, side: Side, qty: Decimal, price: Decimal, *, now_ms: int = 0,
@@ -175,12 +178,12 @@ class InMemoryOrderStore:
         if coid in self._live or coid in self._done:
             raise OrderStoreError(f"duplicate client order id {coid}")
         ctx = MONEY_CONTEXT
-        grid = self._grids.get(symbol)
-        if grid is None or ctx.remainder(price, grid[0]) or ctx.remainder(qty, grid[1]):
-            grid = (_grid_of(price), _grid_of(qty))
-        tick, lot = grid
+        registered = self._grids.get(symbol)
+        on_grid = registered is not None and not (ctx.remainder(price, registered[0])
+                                                  or ctx.remainder(qty, registered[1]))
+        tick, lot = registered if registered is not None and on_grid else (_grid_of(price), _grid_of(qty))
         order = StoredOrder(coid, symbol, side, int(ctx.divide(qty, lot)), int(ctx.divide(price, tick)), lot, tick,
-                            now_ms)
+                            now_ms, on_grid=on_grid)
         self._live[coid] = order
         self._counts[OrderState.PENDING] += 1
         return order
@@ -194,13 +197,14 @@ class InMemoryOrderStore:
         tick, lot = self._grids[symbol]
         counts = self._counts
         if order_id is None:
-            order = StoredOrder(client_order_id, symbol, side, lots, ticks, lot, tick, now_ms, OrderState.REJECTED)
+            order = StoredOrder(client_order_id, symbol, side, lots, ticks, lot, tick, now_ms, OrderState.REJECTED,
+                                True)
             order.message = message
             counts[OrderState.REJECTED] += 1
             self._live[client_order_id] = order
             self._retire(order)
             return order
-        order = StoredOrder(client_order_id, symbol, side, lots, ticks, lot, tick, now_ms, OrderState.OPEN)
+        order = StoredOrder(client_order_id, symbol, side, lots, ticks, lot, tick, now_ms, OrderState.OPEN, True)
         order.order_id = order_id
         counts[OrderState.OPEN] += 1
         self._live[client_order_id] = order
@@ -261,9 +265,10 @@ class InMemoryOrderStore:
         if qty <= 0:
             raise OrderStoreError(f"{order.client_order_id}: fill quantity must be positive, got {qty}")
         if MONEY_CONTEXT.remainder(qty, order.lot):
-            if self._grids.get(order.symbol) == (order.tick, order.lot):  # leaves the symbol's grid
+            if order.on_grid:  # leaves the symbol's grid
                 self._position_lots[order.symbol] = self._position_lots.get(order.symbol, 0) - order.filled_lots
                 self._add_other(order.symbol, order.filled_qty)
+                order.on_grid = False
             order._refine_lot(qty)
         return self.fill_lots(order, int(MONEY_CONTEXT.divide(qty, order.lot)), now_ms)
 
@@ -294,7 +299,7 @@ class InMemoryOrderStore:
         order.filled_lots = filled
         sym = order.symbol
         signed = lots if order.side is Side.BUY else -lots
-        if self._grids.get(sym) == (order.tick, order.lot):
+        if order.on_grid:
             self._position_lots[sym] = self._position_lots.get(sym, 0) + signed
         else:
             self._add_other(sym, MONEY_CONTEXT.multiply(order.lot, signed))
