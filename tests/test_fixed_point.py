@@ -123,7 +123,7 @@ class _DecimalOnly(FakeExchangeClient):
         return super().stream_fills()
 
 
-def _report(venue: FakeExchangeClient, params: ExecutionParams) -> tuple[str, str, str, int]:
+def _report(venue: FakeExchangeClient, params: ExecutionParams) -> tuple[bytes, bytes, bytes, int]:
     risk = RuntimeRiskMonitor(2_500, 4_000, params.edge_freeze_threshold_bps)
     loop = ExecutionLoop(venue, InMemoryOrderStore(), risk)
     pnl, ledger = PnlTracker(), FeeLedger(DEFAULT_FEE_SCHEDULE)
