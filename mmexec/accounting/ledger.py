@@ -70,7 +70,12 @@ class FeeLedger:
         if running is None:
             running = self._running(symbol)
             running.unit = self._units[symbol]
-        running.record_ticks(lots, ticks, is_maker)
+        if is_maker:
+            running.maker_fills += 1
+            running.maker_ticklots += lots * ticks
+        else:
+            running.taker_fills += 1
+            running.taker_ticklots += lots * ticks
 
     def report(self) -> FeeReport:
         return report_of(self._by_symbol, tier=self.tier, setup=self.setup)

@@ -170,7 +170,7 @@ class ExecutionLoop:
         bid = int((quote.bid / tick).to_integral_value(rounding=ROUND_FLOOR))
         ask = int((quote.ask / tick).to_integral_value(rounding=ROUND_CEILING))
         self.stats.quotes += 1
-        self._quote(book, bid, ask)
+        self._quote(book, bid, ask, self.clock.now_ms())
 
     def quote(self, symbol: str, bid_ticks: int, ask_ticks: int) -> None:
         """Apply the quoting policy to a touch of a registered instrument (see :meth:`add_instruments`)."""
@@ -178,9 +178,9 @@ class ExecutionLoop:
         if book is None:
             raise KeyError(f"{symbol} is not a registered instrument of this loop")
         self.stats.quotes += 1
-        self._quote(book, bid_ticks, ask_ticks)
+        self._quote(book, bid_ticks, ask_ticks, self.clock.now_ms())
 
-    def _quote(self, book: QuoteBook, bid: int, ask: int) -> None:
+    def _quote(self, book: QuoteBook, bid: int, ask: int, now: int) -> None:
         # Invariant: book.bid / book.ask is None or an active order (fills and cancels clear it).
         # An empty side is retried at once, except after a risk block: then it waits, like a resting
         # order, until the risk state changes or the touch moves more than requote_bps.
@@ -202,14 +202,14 @@ class ExecutionLoop:
         # A side whose cancel failed keeps its order: never two resting orders on one side.
         if (moved > rq or moved < -rq or (order is None and book.bid_blocked_at != version)) and (
                 order is None or self._cancel(order)):
-            self._place(book, _BUY, bid)
+            self._place(book, _BUY, bid, now)
         order = book.ask
         moved = book.ask_ticks - ask
         if (moved > rq or moved < -rq or (order is None and book.ask_blocked_at != version)) and (
                 order is None or self._cancel(order)):
-            self._place(book, _SELL, ask)
+            self._place(book, _SELL, ask, now)
 
-    def _place(self, book: QuoteBook, side: Side, ticks: int) -> None:
+    def _place(self, book: QuoteBook, side: Side, ticks: int, now: int) -> None:
         risk = self.risk_monitor
         stats = self.stats
         lots = book.lots
@@ -232,7 +232,6 @@ class ExecutionLoop:
             book.bid_blocked_at = -1
         else:
             book.ask_blocked_at = -1
-        now = self.clock.now_ms()
         store = self.order_store
         venue = self._ticks
         stats.placed += 1
@@ -467,7 +466,7 @@ class ExecutionLoop:
                 latest_edges[symbol] = edge
                 if edge < near:
                     on_edge(symbol, edge)
-                quote(book, bid, ask)
+                quote(book, bid, ask, now)
             if step_hooks:
                 for hook in step_hooks:
                     hook(now)

@@ -132,8 +132,9 @@ class RunningTotals:
     Per fill it only adds the notional (one exact product, one exact sum); fees and rebates are the schedule's
     bps of those sums. Fees are linear and every operation is exact (``Inexact`` trapped), so this equals the
     sum of the per-fill fees of :func:`fill_fees` to the last digit, at a fraction of the cost per fill.
-    Fills given in ticks and lots (:meth:`record_ticks`) add integers: ``lots * ticks`` in units of
-    ``tick_size * lot_size`` (``unit``, set by the ledger from the symbol's grid), converted at the edge.
+    Fills given in ticks and lots (``FeeLedger.on_ticks``) add integers to ``maker_ticklots`` /
+    ``taker_ticklots``: ``lots * ticks`` in units of ``tick_size * lot_size`` (``unit``, set by the ledger from the
+    symbol's grid), converted at the edge.
     """
 
     __slots__ = ("_maker_decimal", "_taker_decimal", "maker_fills", "maker_ticklots", "schedule", "source",
@@ -157,15 +158,6 @@ class RunningTotals:
         else:
             self.taker_fills += 1
             self._taker_decimal = FEE_CONTEXT.add(self._taker_decimal, notional)
-
-    def record_ticks(self, lots: int, ticks: int, is_maker: bool) -> None:
-        """Account for one fill of ``lots`` at ``ticks`` (integers only)."""
-        if is_maker:
-            self.maker_fills += 1
-            self.maker_ticklots += lots * ticks
-        else:
-            self.taker_fills += 1
-            self.taker_ticklots += lots * ticks
 
     @property
     def maker_notional(self) -> Decimal:
