@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -446,7 +447,9 @@ class ExecutionLoop:
         threshold = risk.edge_freeze_threshold_bps
         # Fast float guard band around the exact Decimal threshold; the exact comparison decides inside it.
         near = float(threshold) + 1e-6
-        on_fill = self.on_fill
+        tick_venue = self._ticks
+        # due fills, without on_fill's own due check (done here): the integer path directly when there is one
+        on_fill = self.on_fill if tick_venue is None else partial(self._apply_tick_fills, tick_venue)
         on_edge = self.on_edge_update
         latest_edges = risk.latest_edges
         quote = self._quote
@@ -475,7 +478,7 @@ class ExecutionLoop:
                     journal.on_step(now)
             if progress is not None and (i + 1) % every == 0:
                 progress(i + 1, params.iterations)
-        on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run
+        self.on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run
         self.stats.quotes += params.iterations * len(steps)
         self.stats.iterations += params.iterations
         return build_core_report(self, params)
