@@ -23,6 +23,7 @@ D = Decimal
 EXPECTED_LEGAL = {
     (S.PENDING, S.OPEN), (S.PENDING, S.REJECTED), (S.PENDING, S.CANCELED),
     (S.OPEN, S.PARTIALLY_FILLED), (S.OPEN, S.FILLED), (S.OPEN, S.CANCELED),
+    (S.OPEN, S.REJECTED),  # a venue may reject an order it acknowledged (post-only taking liquidity on arrival)
     (S.PARTIALLY_FILLED, S.PARTIALLY_FILLED), (S.PARTIALLY_FILLED, S.FILLED), (S.PARTIALLY_FILLED, S.CANCELED),
 }
 
@@ -129,10 +130,18 @@ def test_mark_helpers_set_ids_and_messages() -> None:
 
 def test_refused_reject_leaves_the_message_alone() -> None:
     store = InMemoryOrderStore()
-    order = _order_in(store, S.OPEN)
+    order = _order_in(store, S.PARTIALLY_FILLED)
     with pytest.raises(IllegalTransition):
         store.mark_rejected(order.client_order_id, "late reject")
     assert order.message == ""
+
+
+def test_an_acknowledged_order_may_be_rejected() -> None:
+    store = InMemoryOrderStore()
+    order = _order_in(store, S.OPEN)
+    store.mark_rejected(order.client_order_id, "EC_PostOnlyWillTakeLiquidity")
+    assert order.state is S.REJECTED and order.message == "EC_PostOnlyWillTakeLiquidity"
+    assert store.get_open_orders() == []
 
 
 @pytest.mark.parametrize("target", [S.FILLED, S.PARTIALLY_FILLED])

@@ -50,7 +50,8 @@ def test_replace_changes_flag_named_fields() -> None:
 def test_result_is_serialized_once_from_its_parts() -> None:
     result = run_spec(RunSpec.from_settings({"iterations": 20}), utc=UTC)
     report = result.to_report()
-    assert list(report) == ["config", "execution", "orders", "positions", "risk", "runtime", "fees", "pnl", "recon"]
+    assert list(report) == ["config", "execution", "orders", "positions", "risk", "runtime", "fees", "pnl", "recon",
+                            "timeline"]
     assert result.to_json() == dumps(report)
     assert json.loads(result.to_json())["runtime"]["utc"] == UTC
 

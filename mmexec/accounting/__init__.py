@@ -1,1 +1,2 @@
-"""Accounting of a run: PnL, the fee ledger and reconciliation (one money context, mmexec.money)."""
+"""Accounting of a run: PnL, the fee ledger, reconciliation, markouts of fills and the timeline (one money context,
+mmexec.money)."""

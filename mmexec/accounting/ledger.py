@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from mmexec.engine.models import FillEvent
@@ -76,6 +77,10 @@ class FeeLedger:
         else:
             running.taker_fills += 1
             running.taker_ticklots += lots * ticks
+
+    def totals(self) -> Mapping[str, RunningTotals]:
+        """The running sums per symbol (read-only view; e.g. for the timeline)."""
+        return MappingProxyType(self._by_symbol)
 
     def report(self) -> FeeReport:
         return report_of(self._by_symbol, tier=self.tier, setup=self.setup)

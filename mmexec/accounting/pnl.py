@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
-from typing import Any
+from typing import Any, NamedTuple
 
 from mmexec.engine.models import FillEvent, Number, Position, to_decimal
 from mmexec.money import MONEY_CONTEXT, decimal_at, div_half_even, precision_of, raw_at
@@ -131,6 +131,18 @@ class _Book:
         return MONEY_CONTEXT.subtract(MONEY_CONTEXT.multiply(self.position, mark), decimal_at(self.cost, self.cp))
 
 
+class Holding(NamedTuple):
+    """One symbol's open position as the tracker holds it: signed ``qty``, its signed ``cost`` and the PnL
+    realized so far (immutable values: a snapshot, e.g. for the timeline)."""
+
+    qty: Decimal
+    cost: Decimal
+    realized: Decimal
+
+
+_FLAT = Holding(_ZERO, _ZERO, _ZERO)
+
+
 class PnlTracker:
     """Positions and PnL per symbol, updated by :meth:`on_fill`; memory grows with symbols, not fills."""
 
@@ -175,6 +187,13 @@ class PnlTracker:
 
     def symbols(self) -> list[str]:
         return sorted(self._books)
+
+    def holding(self, symbol: str) -> Holding:
+        """``symbol``'s position, cost and realized PnL now (all zero before its first fill)."""
+        book = self._books.get(symbol)
+        if book is None:
+            return _FLAT
+        return Holding(book.position, decimal_at(book.cost, book.cp), book.realized_pnl)
 
     def position(self, symbol: str) -> Position:
         book = self._books.get(symbol)

@@ -22,9 +22,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bybit-dryrun": ("mmexec.cli.bybit_dryrun", "app", "Run the session through the Bybit V5 dry-run client."),
     "fees": ("mmexec.cli.fees", "app", "Show VIP fee tiers and profiles, or price a fills file."),
     "secrets": ("mmexec.cli.secrets", "app", "Save, show, list and delete exchange API credentials."),
-    "report": ("mmexec.cli.report", "app", "Diff two run reports (exit 1 when they differ) or show one."),
+    "report": ("mmexec.cli.report", "app", "Diff two reports (exit 1 when they differ), show one, or draw as HTML."),
     "config": ("mmexec.cli.config_cmd", "app", "Show the effective configuration and value origins."),
     "record": ("mmexec.cli.record", "app", "Record Bybit's live public order books and trades to a file."),
+    "sweep": ("mmexec.cli.sweep", "app", "Parameter sweep: grid x seeds x data files, local or on Dask."),
+    "orders": ("mmexec.cli.orders", "app", "List the orders of a run journal (--state)."),
+    "fills": ("mmexec.cli.fills", "app", "List the fills of a run journal (--state)."),
 }
 
 

@@ -5,11 +5,12 @@ Only typer at module level: the library (orjson, rich) is imported inside the co
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mmexec.cli.common import emit, new_app, print_tables
+from mmexec.cli.report_html import html as report_html
 
 app = new_app(
     name="report",
@@ -36,7 +37,7 @@ PATH_HELP = (
 
 @app.command("diff")
 def diff(
-    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON; - for stdin).",
+    a: Annotated[str, typer.Argument(metavar="A", help="The baseline report (JSON, or a run journal; - for stdin).",
                                      show_default=False)],
     b: Annotated[str, typer.Argument(metavar="B", help="The report to compare with A (- for stdin).",
                                      show_default=False)],
@@ -68,7 +69,6 @@ def diff(
         IgnorePatterns,
         diff_reports,
         ensure_differences_writable,
-        load_report,
         tolerance,
     )
 
@@ -79,7 +79,7 @@ def diff(
     rel_d = tolerance(rel_tol, "rel_tol", source="flag --rel-tol")
     patterns = IgnorePatterns(ignore or (), source="flag --ignore")
     max_bytes = _max_bytes(max_input_size)
-    doc_a, doc_b = load_report(a, max_bytes=max_bytes), load_report(b, max_bytes=max_bytes)
+    doc_a, doc_b = _load(a, max_bytes), _load(b, max_bytes)
     differences = diff_reports(doc_a, doc_b, patterns, abs_tol=abs_d, rel_tol=rel_d)
     ensure_differences_writable(differences, display_name(a), display_name(b))
     if json_output:
@@ -101,7 +101,8 @@ def diff(
 
 @app.command("show")
 def show(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON; - for stdin).", show_default=False)],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A report (JSON; - for stdin) or a run journal (--state).",
+                                        show_default=False)],
     *,
     section: Annotated[
         list[str] | None,
@@ -110,6 +111,9 @@ def show(
     max_items: Annotated[
         int, typer.Option("--max-items", min=1, metavar="N", help="List items shown before '... and M more'.")
     ] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, metavar="N", help="Rows per section table, 0 = all.")
+    ] = 200,
     max_input_size: Annotated[
         str | None, typer.Option(SIZE_FLAG, metavar="SIZE", help=SIZE_HELP, show_default=False)
     ] = None,
@@ -117,10 +121,10 @@ def show(
     """Show a report: a per-symbol summary, then its sections as tables (every section, known or not)."""
     from mmexec.errors import ConfigError
     from mmexec.json_input import display_name
-    from mmexec.reporting.diff import ensure_writable, format_path, load_report
+    from mmexec.reporting.diff import ensure_writable, format_path
     from mmexec.reporting.show import headline_table, render_report, section_names
 
-    report = load_report(file, max_bytes=_max_bytes(max_input_size))
+    report = _load(file, _max_bytes(max_input_size))
     ensure_writable(report, display_name(file))
     names = section_names(report)
     for name in section or ():
@@ -128,8 +132,32 @@ def show(
             have = ", ".join(format_path((n,)) for n in names) or "none"
             raise ConfigError(f"no section {name!r} in the report (it has: {have})", source="flag --section")
     headline = None if section else headline_table(report, max_items)
-    tables = render_report(report, section or names, max_items)
+    tables = render_report(report, section or names, max_items, limit)
     if headline is not None or tables:
         print_tables([*([headline] if headline is not None else []), *tables])
     if not report:
         typer.echo("the report is empty", err=True)
+
+
+def _load(path: str, max_bytes: int) -> dict[str, Any]:
+    """A report file (``-`` is stdin), or the report stored in a run's SQLite journal (told apart by the file's
+    header). A journal is a database, read by path: on stdin it is refused."""
+    from mmexec.journal.schema import SQLITE_HEADER, looks_like_sqlite
+    from mmexec.json_input import STDIN, display_name, read_input
+    from mmexec.reporting.diff import load_report, parse_report
+
+    if path == STDIN:
+        raw = read_input(path, what="report", max_bytes=max_bytes, flag=SIZE_FLAG)
+        if raw.startswith(SQLITE_HEADER):
+            from mmexec.errors import InputError
+
+            raise InputError("a run journal cannot be read from stdin: give its path", source=display_name(path))
+        return parse_report(raw, source=display_name(path))
+    if looks_like_sqlite(path):
+        from mmexec.journal.reader import load_journal_report
+
+        return load_journal_report(path)
+    return load_report(path, max_bytes=max_bytes, size_flag=SIZE_FLAG)
+
+
+app.command("html")(report_html)  # `report html` (#13) lives in its own module

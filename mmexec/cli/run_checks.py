@@ -14,7 +14,8 @@ from mmexec.errors import ConfigError
 
 
 def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
-    """A key given for the other exchange (``--api-env`` on the fake exchange...) is an error, never ignored."""
+    """A key given for the other exchange (``--api-env`` on the fake exchange...) or the other market (``--data``
+    on the synthetic market, ``--seed`` on a replay) is an error, never ignored."""
     settings, origins = loaded.settings, loaded.origins
     given = [key for key, origin in origins.items() if origin != "default"]
     for key in settings.foreign_keys(given):
@@ -23,22 +24,52 @@ def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
             f"{key} applies to the {other} exchange only, and this run uses the {settings.exchange} exchange",
             source=origins[key],
         )
+    for key in settings.foreign_market_keys(given):
+        if settings.market == "replay":
+            why = ("replay matches orders on its own queue venue, by the queue fill model"
+                   if key in ("exchange", "fill_model") else "replay reads its market from --data")
+            raise ConfigError(f"{key} does not apply to a replay of recorded market data: {why}",
+                              source=origins[key])
+        raise ConfigError(f"{key} needs recorded market data: add --market replay --data FILE", source=origins[key])
 
 
-def check_outputs(out: Path | None, fills_out: Path | None) -> None:
-    """``--out`` and ``--fills-out`` must be two files (also through symlinks and relative paths).
+STDOUT_ARG = Path("-")
 
-    Devices and FIFOs (``/dev/null`` for both) may be shared: they are written in place, nothing is lost.
+
+def stdout_dash(out: Path | None, fills_out: Path | None) -> tuple[Path | None, Path | None]:
+    """``-`` names stdout: ``--out -`` is the default (the report on stdout), ``--fills-out -`` writes the fills
+    there, which needs the report in a file (``--out FILE``) so the two never mix."""
+    if out == STDOUT_ARG:
+        out = None
+    if fills_out == STDOUT_ARG:
+        if out is None:
+            raise ConfigError("--fills-out - and the report would both go to stdout; give --out FILE for the report",
+                              source="flags --out, --fills-out")
+        fills_out = Path("/dev/stdout")
+    return out, fills_out
+
+
+def check_outputs(out: Path | None, fills_out: Path | None, state: Path | None = None,
+                  html: Path | None = None) -> None:
+    """``--out``, ``--fills-out``, ``--html`` and the journal (``--state`` / ``--resume``) must be different files
+    (also through symlinks and relative paths).
+
+    Devices and FIFOs (``/dev/null`` for several outputs) may be shared: they are written in place, nothing is lost.
     """
-    if out is None or fills_out is None:
-        return
-    same = os.path.realpath(out) == os.path.realpath(fills_out)
-    if not same and out.exists() and fills_out.exists():
-        same = os.path.samefile(out, fills_out)
-    if same and out.exists() and not stat.S_ISREG(os.stat(out).st_mode):
-        return
-    if same:
-        raise ConfigError(f"--out and --fills-out name the same file {str(out)!r}", source="flags --out, --fills-out")
+    named = [(flag, path) for flag, path in (("--out", out), ("--fills-out", fills_out), ("--html", html),
+                                             ("--state", state)) if path is not None]
+    for i, (flag_a, a) in enumerate(named):
+        for flag_b, b in named[i + 1:]:
+            if _same_file(a, b):
+                raise ConfigError(f"{flag_a} and {flag_b} name the same file {str(a)!r}",
+                                  source=f"flags {flag_a}, {flag_b}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    same = os.path.realpath(a) == os.path.realpath(b)
+    if not same and a.exists() and b.exists():
+        same = os.path.samefile(a, b)
+    return same and not (a.exists() and not stat.S_ISREG(os.stat(a).st_mode))
 
 
 def warn(message: str) -> None:

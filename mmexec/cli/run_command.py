@@ -4,7 +4,7 @@ The options are generated from the settings model (:class:`mmexec.config.run.Run
 each key's default, help text, ``--help`` panel and metavar, so a new run key is a new field there and nothing
 here. Every generated option defaults to ``None`` ("not given") so that env vars and the TOML table can fill it;
 values are passed to the settings model as text and validated there, so errors name the flag, variable or file.
-Only the output and diagnostics options below are flag-only (not settings keys).
+Only the output, diagnostics and journal-action options below are flag-only (not settings keys).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from typing import Annotated, Any
 import typer
 
 from mmexec.cli.common import new_app
-from mmexec.config.run import OUTPUT, RUN_TABLES, RunSettings
+from mmexec.config.run import OUTPUT, RUN_TABLES, STATE, RunSettings
+
+_FLAG_ONLY_BOOLEANS = frozenset({"show_config", "force"})
 
 
 def _flag_only_options() -> dict[str, Any]:
@@ -30,6 +32,7 @@ def _flag_only_options() -> dict[str, Any]:
     return {
         "out": path_opt("--out", "Write the report to this file (atomically) instead of stdout", "stdout"),
         "fills_out": path_opt("--fills-out", "Also write the run's fills (JSON Lines) for `mmexec fees --fills`"),
+        "html": path_opt("--html", "Also write the report as a self-contained HTML page (needs mmexec\\[html])"),
         "config": path_opt("--config", "TOML config file", "$MMEXEC_CONFIG or ./mmexec.toml"),
         "progress": Annotated[bool | None, typer.Option(
             "--progress/--no-progress", rich_help_panel=OUTPUT, show_default=False,
@@ -41,6 +44,19 @@ def _flag_only_options() -> dict[str, Any]:
         "show_config": Annotated[bool, typer.Option(
             "--show-config", rich_help_panel=OUTPUT, show_default=False,
             help="Print the effective configuration of this command line with each value's origin, and exit")],
+        # The journal's actions: which journal to continue is not a setting, nor is how often to checkpoint
+        # (a resumed run may checkpoint at another interval and still end in the same bytes).
+        "resume": Annotated[Path | None, typer.Option(
+            "--resume", rich_help_panel=STATE, show_default=False, dir_okay=False, metavar="FILE",
+            help="Continue the interrupted run journaled in this file (its configuration comes from the journal)")],
+        "force": Annotated[bool, typer.Option(
+            "--force", rich_help_panel=STATE, show_default=False,
+            help="With --resume of a complete run: write its stored report (and fills) again")],
+        "checkpoint_every": Annotated[int | None, typer.Option(
+            "--checkpoint-every", rich_help_panel=STATE, show_default=False, min=1, max=1_000_000_000,
+            metavar="STEPS",
+            help="Steps between checkpoints of the journal (a crash recomputes at most this many) "
+                 "\\[default: 5000]")],
     }
 
 
@@ -72,19 +88,22 @@ def build_run_app(table: str, command: str, summary: str) -> typer.Typer:
 
     def run(**params: Any) -> None:
         flags = {k: v for k, v in params.items() if k in cls.model_fields}
-        if flags.get("ref_price") == []:
-            flags["ref_price"] = None
+        for name, value in flags.items():
+            if value == []:  # a repeatable option not given
+                flags[name] = None
         from mmexec.cli.run_impl import execute_run
+        from mmexec.cli.run_outputs import JournalOptions
         from mmexec.logs import configure_logging
 
         configure_logging(params["log_level"])
+        journal = JournalOptions(params["resume"], params["force"], params["checkpoint_every"])
         execute_run(table, flags, config=params["config"], out=params["out"], fills_out=params["fills_out"],
-                    progress=params["progress"], show_config=params["show_config"])
+                    progress=params["progress"], show_config=params["show_config"], html=params["html"], journal=journal)
 
     run.__annotations__ = dict(annotations)
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                           default=False if name == "show_config" else None)
+                           default=False if name in _FLAG_ONLY_BOOLEANS else None)
          for name, annotation in annotations.items()]
     )
     app.command(name=command, help=summary)(run)

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mmexec.artifacts import ArtifactWriter
 from mmexec.canonical import dumps
-from mmexec.cli.common import emit
-from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, warn_cannot_trade
+from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, stdout_dash, warn_cannot_trade
+from mmexec.cli.run_outputs import (
+    JournalOptions,
+    print_freeze_notice,
+    progress_bar,
+    run_outputs,
+    show_progress,
+    show_run_config,
+)
 from mmexec.cli.signals import exit_cleanly_on_termination
 from mmexec.config.base import Loaded, load_settings
 from mmexec.config.files import resolve_config_file
 from mmexec.config.run import RUN_TABLES, RunSettings
 from mmexec.config.runtime import frozen_utc
-from mmexec.fees.fills_io import FillsWriter
+from mmexec.errors import ConfigError
 from mmexec.run.builder import run_session, utc_now_iso
-from mmexec.run.notices import freeze_notice_line
 from mmexec.run.spec import RunSpec
-
-if TYPE_CHECKING:
-    from mmexec.engine.ports import RiskNotice
-
-PROGRESS_MIN_ITERATIONS = 20_000
 
 
 def load_run_settings(table: str, flags: dict[str, Any], config: Path | None) -> Loaded[RunSettings]:
@@ -34,57 +33,54 @@ def load_run_settings(table: str, flags: dict[str, Any], config: Path | None) ->
 
 
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
-                fills_out: Path | None, progress: bool | None, show_config: bool = False) -> None:
+                fills_out: Path | None, progress: bool | None, show_config: bool = False,
+                html: Path | None = None, journal: JournalOptions | None = None) -> None:
+    out, fills_out = stdout_dash(out, fills_out)  # `-` names stdout
+    journal = journal or JournalOptions()
+    if journal.resume is not None:  # the configuration comes from the journal
+        from mmexec.cli.journal_run import execute_resume
+
+        execute_resume(table, flags, journal, config=config, out=out, fills_out=fills_out, progress=progress,
+                       show_config=show_config, html=html)
+        return
+    if journal.force:
+        raise ConfigError("--force goes with --resume (it re-emits the report of a complete journal)",
+                          source="--force")
     loaded = load_run_settings(table, flags, config)
     frozen = frozen_utc()  # validated before anything runs
     if show_config:
-        from mmexec.cli.config_view import file_view, render_toml, table_view
-
-        emit(render_toml({"config_file": file_view(loaded.config_file), "tables": {table: table_view(loaded)}})
-             .encode("utf-8"))
+        show_run_config(table, loaded)
         return
-    check_outputs(out, fills_out)
+    state = loaded.settings.state
+    if journal.checkpoint_every is not None and state is None:
+        raise ConfigError("--checkpoint-every goes with --state or --resume (a run without a journal has no "
+                          "checkpoints)", source="--checkpoint-every")
+    check_outputs(out, fills_out, state, html)
+    if html is not None:  # the page needs the mmexec[html] extra: refused before the run when it is missing
+        from mmexec.reporting.html import require_html_extra
+
+        require_html_extra(source="flag --html")
     warn_cannot_trade(loaded)
     run_config, origins = RunSpec.from_settings(loaded.settings.model_dump()), dict(loaded.origins)
     utc = frozen or utc_now_iso()
+    iterations = run_config.market.iterations
+    if state is not None:
+        from mmexec.cli.journal_run import execute_journaled
+
+        execute_journaled(table, run_config, origins, utc=utc, out=out, fills_out=fills_out, html=html,
+                          progress=show_progress(progress, iterations), checkpoint_every=journal.checkpoint_every)
+        return
     secret_provider = None
     if run_config.venue.exchange == "bybit" and not run_config.venue.network:
         secret_provider = _secret_provider(config)
-    show_progress = progress if progress is not None else (
-        sys.stderr.isatty() and run_config.market.iterations >= PROGRESS_MIN_ITERATIONS
-    )
     # Output targets are opened (temp files created) before the run: a bad --out or --fills-out fails up front.
     # SIGTERM / SIGHUP end the run like Ctrl-C: temp files are deleted, exit 143 / 129.
-    with exit_cleanly_on_termination():
-        report_out: ArtifactWriter | None = None
-        writer: FillsWriter | None = None
-        try:
-            report_out = ArtifactWriter(out, what="report file") if out is not None else None
-            writer = FillsWriter(fills_out) if fills_out is not None else None
-            with _progress_bar(show_progress, run_config.market.iterations) as on_progress:
-                report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
-                                     fill_listeners=[writer.write] if writer else (), config_sources=origins,
-                                     risk_listeners=[print_freeze_notice])
-            data = dumps(report)
-            if writer is not None:
-                writer.close()
-            if report_out is not None:
-                report_out.write(data)
-                report_out.commit()
-        except BaseException:
-            if writer is not None:
-                writer.abort()
-            if report_out is not None:
-                report_out.abort()
-            raise
-    if out is None:
-        emit(data)
-
-
-def print_freeze_notice(notice: RiskNotice) -> None:
-    """One line on stderr when the kill switch trips (the engine only notifies; the CLI speaks)."""
-    if notice.frozen:
-        sys.stderr.write(freeze_notice_line(notice) + "\n")
+    with exit_cleanly_on_termination(), run_outputs(out, fills_out, html) as outputs:
+        with progress_bar(show_progress(progress, iterations), iterations) as on_progress:
+            report = run_session(run_config, utc=utc, secret_provider=secret_provider, progress=on_progress,
+                                 fill_listeners=outputs.fill_listeners(), config_sources=origins,
+                                 risk_listeners=[print_freeze_notice])
+        outputs.commit(dumps(report))
 
 
 def _secret_provider(config: Path | None) -> Any:
@@ -93,19 +89,3 @@ def _secret_provider(config: Path | None) -> Any:
     except ImportError:  # pragma: no cover - secrets package not installed in this build
         return None
     return provider_from_config(config)
-
-
-class _NoProgress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _progress_bar(enabled: bool, total: int) -> Any:
-    if not enabled or total <= 0:
-        return _NoProgress()
-    from mmexec.cli.progress import PlainProgress, StderrProgress
-
-    return StderrProgress(total) if sys.stderr.isatty() else PlainProgress(total)

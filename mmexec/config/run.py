@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from mmexec.config.base import TableSettings
@@ -29,15 +29,25 @@ _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 SYMBOL_RULE = "2-30 of A-Z, 0-9, like BTCUSDT"
 
 # --help panels (topics), in the order they are listed.
-RUN, RISK, EXCHANGE, FEES, OUTPUT = "Run", "Risk", "Exchange", "Fees", "Output"
-PANELS = (RUN, RISK, EXCHANGE, FEES, OUTPUT)
+RUN, RISK, EXCHANGE, FEES, REPLAY, STATE, OUTPUT = (
+    "Run", "Risk", "Exchange", "Fees", "Market data replay", "State journal", "Output",
+)
+PANELS = (RUN, RISK, EXCHANGE, FEES, REPLAY, STATE, OUTPUT)
 
 ApiEnv = Literal["dev", "shadow", "soak", "prod"]
 ExchangeName = Literal["fake", "bybit"]
+MarketKind = Literal["synthetic", "replay"]
+DataFormat = Literal["auto", "binance-usdm", "binance-spot", "bybit"]
+FillModel = Literal["queue", "probabilistic"]
+QueueModel = Literal["risk-averse", "proportional"]
 
 # Keys that only one exchange reads; giving one to the other exchange is refused (see ``foreign_keys``).
 FAKE_ONLY = frozenset({"reject_rate"})
 BYBIT_ONLY = frozenset({"mode", "api_env", "rate_limit_capacity", "rate_limit_refill"})
+# Keys that only a replay of recorded market data reads, and keys of the synthetic market a replay does not read.
+REPLAY_ONLY = frozenset({"data", "data_format", "instrument", "instruments_file", "queue_model", "response_latency_ms",
+                         "markout_ms", "edge_window", "order_qty"})
+SYNTHETIC_ONLY = frozenset({"iterations", "seed", "ref_price", "fill_rate", "reject_rate", "partial_fill_rate"})
 
 
 def key(
@@ -145,7 +155,8 @@ class RunSettings(TableSettings):
     fill_rate: Rate = key(0.7, "Probability an order fills, 0..1", EXCHANGE, "RATE")
     reject_rate: Rate = key(0.05, "Probability an order is rejected, 0..1 (fake exchange only)", EXCHANGE, "RATE")
     partial_fill_rate: Rate = key(0.0, "Probability a fill comes in two parts, 0..1", EXCHANGE, "RATE")
-    latency_ms: int = key(100, "Virtual ms from placement to fill", EXCHANGE, "MS", ge=0, le=86_400_000)
+    latency_ms: int = key(100, "Virtual ms from placement to fill; replay: order entry latency", EXCHANGE, "MS",
+                          ge=0, le=86_400_000)
     mode: Literal["shadow", "dryrun"] = key("shadow", "Bybit adapter mode: shadow or dryrun (bybit only)",
                                             EXCHANGE, "MODE")
     network: bool = key(False, "Network access (refused: dry-run only)", EXCHANGE,
@@ -163,6 +174,82 @@ class RunSettings(TableSettings):
     fee_maker_bps: Bps | None = key(None, "Fallback maker fee, bps", FEES, "BPS", shown="VIP0")
     fee_taker_bps: Bps | None = key(None, "Fallback taker fee, bps", FEES, "BPS", shown="VIP0")
     rebate_maker_bps: Bps | None = key(None, "Fallback maker rebate, bps", FEES, "BPS", shown="VIP0")
+    # --- the report's timeline (#13): virtual ms between samples (None: automatic) and the most samples kept --
+    sample_ms: int | None = key(
+        None, "Virtual ms between timeline samples", OUTPUT, "MS",
+        shown="one per step, about 300 for long runs", ge=1, le=86_400_000,
+    )
+    max_samples: int = key(
+        1000, "Most timeline samples kept; longer runs are thinned evenly", OUTPUT, "INT", ge=2, le=1_000_000
+    )
+    # --- state journal (the run's SQLite journal; resumed with the flag --resume) ----------------------
+    state: Path | None = key(
+        None, "Journal the run into this SQLite file (orders, fills, checkpoints) so it can be resumed", STATE,
+        "FILE", shown="none",
+    )
+
+    # --- market data replay (issue #11) -----------------------------------------------------------
+    market: MarketKind = key("synthetic", "synthetic (random walk) or replay (recorded data, --data)", REPLAY, "KIND")
+    data: Annotated[list[Path], NoDecode] = key(
+        list, "Market capture to replay: Binance or Bybit, .gz/.zip/plain (repeatable)", REPLAY, "FILE",
+        shown="none", multiple=True,
+    )
+    data_format: DataFormat = key("auto", "auto, binance-usdm, binance-spot or bybit", REPLAY, "FMT")
+    instrument: Annotated[dict[str, str], NoDecode] = key(
+        dict, "Tick and lot size of a symbol, SYMBOL=TICK/LOT (repeatable; TOML table [shadow.instruments])",
+        REPLAY, "SYM=T/L", shown="built-in", multiple=True,
+    )
+    instruments_file: Path | None = key(None, "Bybit instruments-info response (JSON) with tick and lot sizes",
+                                        REPLAY, "FILE", shown="none")
+    fill_model: FillModel | None = key(None, "queue (replay) or probabilistic (synthetic)", REPLAY, "MODEL",
+                                       shown="by --market")
+    queue_model: QueueModel = key("risk-averse", "Depth decreases not explained by trades: risk-averse or "
+                                  "proportional", REPLAY, "MODEL")
+    response_latency_ms: int = key(100, "Venue -> strategy latency of fills and rejects (replay)", REPLAY, "MS",
+                                   ge=0, le=86_400_000)
+    markout_ms: int = key(1000, "Markout horizon of the measured edge (replay)", REPLAY, "MS", ge=1, le=3_600_000)
+    edge_window: int = key(20, "Fills in the rolling measured edge (replay)", REPLAY, "INT", ge=1, le=100_000)
+    quote_offset_ticks: int = key(0, "Quote this many ticks behind the touch (0 = join it)", RUN, "INT",
+                                  ge=0, le=1_000_000)
+    skew_bps: Decimal = key(
+        Decimal(0), "Shift both quotes against the position, bps of the mid at full --max-inv", RUN, "BPS",
+        ge=0, le=MAX_BPS, decimal_places=6, allow_inf_nan=False,
+    )
+    order_qty: Decimal | None = key(
+        None, "Fixed base quantity per order instead of --order-notional (replay)", REPLAY, "QTY", shown="none",
+        gt=0, le=MAX_USD, decimal_places=12, allow_inf_nan=False,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _instruments_table(cls, data: Any) -> Any:
+        """A TOML table ``instruments = {SYMBOL = "TICK/LOT"}`` is the ``instrument`` key (flags and env win)."""
+        if isinstance(data, dict) and "instruments" in data:
+            data = dict(data)
+            table = data.pop("instruments")
+            data.setdefault("instrument", table)
+        return data
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("instrument", mode="before")
+    @classmethod
+    def _instrument(cls, value: Any) -> Any:
+        value = _split_csv(value)
+        if isinstance(value, list):
+            parsed: dict[str, str] = {}
+            for item in value:
+                sym, sep, grid = str(item).partition("=")
+                if not sep or "/" not in grid:
+                    raise ValueError(f"expected SYMBOL=TICK/LOT, got {item!r}")
+                parsed[check_symbol(sym)] = grid.strip()
+            return parsed
+        if isinstance(value, dict):
+            return {check_symbol(k): str(v) for k, v in value.items()}
+        return value
 
     @field_validator("symbols", mode="before")
     @classmethod
@@ -192,6 +279,17 @@ class RunSettings(TableSettings):
         """Keys among ``given`` that the chosen exchange does not read."""
         foreign = BYBIT_ONLY if self.exchange == "fake" else FAKE_ONLY
         return sorted(k for k in given if k in foreign)
+
+    def foreign_market_keys(self, given: Iterable[str]) -> list[str]:
+        """Keys among ``given`` that the chosen market does not read (``fill_model`` and ``exchange`` by value)."""
+        given = set(given)
+        replay = self.market == "replay"
+        foreign = {k for k in given if k in (SYNTHETIC_ONLY if replay else REPLAY_ONLY)}
+        if "fill_model" in given and self.fill_model != ("queue" if replay else "probabilistic"):
+            foreign.add("fill_model")
+        if replay and "exchange" in given and self.exchange != "fake":
+            foreign.add("exchange")
+        return sorted(foreign)
 
 
 class ShadowSettings(RunSettings):

@@ -286,17 +286,36 @@ class ExecutionLoop:
             return False
         now = self.clock.now_ms()
         self.order_store.cancel_order(order, now)
-        book = self._books.get(order.symbol)
-        if book is not None and order.on_grid:
-            self.risk_monitor.reserve_ticks(book.exposure, order.side is _BUY,
-                                            -(order.lots - order.filled_lots) * order.ticks)
-        else:
-            self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
+        self._release_reservation(order)
         self.stats.canceled += 1
         self._release(order)
         if self.journal_hooks:
             self._journal("canceled", order, now)
         return True
+
+    def on_order_rejected(self, client_order_id: str, message: str = "") -> bool:
+        """The venue refused an order it had acknowledged (a post-only order that would take liquidity on
+        arrival): it is REJECTED, its reservation released and its side free. False if it is no longer active."""
+        order = self.order_store.get(client_order_id)
+        if order is None or order.state is not OrderState.OPEN:
+            return False
+        now = self.clock.now_ms()
+        self.order_store.reject_order(order, message, now)
+        self._release_reservation(order)
+        self.stats.rejected += 1
+        self._release(order)
+        if self.journal_hooks:
+            self._journal("rejected", order, now)
+        return True
+
+    def _release_reservation(self, order: StoredOrder) -> None:
+        """Release the risk reservation of ``order``'s unfilled remainder (in integers when on its grid)."""
+        book = self._books.get(order.symbol)
+        if book is not None and order.registered:
+            self.risk_monitor.reserve_ticks(book.exposure, order.side is _BUY,
+                                            -(order.lots - order.filled_lots) * order.ticks)
+        else:
+            self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
 
     def cancel_all(self) -> int:
         """Cancel every active order; returns how many were canceled."""
@@ -429,12 +448,14 @@ class ExecutionLoop:
         return to_jsonable(self.run(params, progress=progress), fragments=False)  # type: ignore[no-any-return]
 
     def run(self, params: ExecutionParams, *, progress: ProgressCallback | None = None,
-            source: SteppedMarket | None = None) -> dict[str, Any]:
+            source: SteppedMarket | None = None, start_step: int = 0) -> dict[str, Any]:
         """Like :meth:`run_shadow` but the report keeps exact ``Decimal`` values; ``source`` replaces the
-        synthetic market of ``params``."""
-        self.run_started_ms = self.clock.now_ms()
-        self.freezes_at_start = self.risk_monitor.freezes_total
-        self.quotes_at_start = self.stats.quotes
+        synthetic market of ``params``. ``start_step`` > 0 continues a run restored after that many steps
+        (pass its market as ``source``)."""
+        if not start_step:
+            self.run_started_ms = self.clock.now_ms()
+            self.freezes_at_start = self.risk_monitor.freezes_total
+            self.quotes_at_start = self.stats.quotes
         self._unfreeze_after_ms = params.unfreeze_after_ms
         market = source if source is not None else params.make_market()
         self.market = market
@@ -458,7 +479,7 @@ class ExecutionLoop:
         after = params.unfreeze_after_ms
         every = max(1, params.iterations // 100)
         next_due = self._next_fill_ms
-        for i in range(params.iterations):
+        for i in range(start_step, params.iterations):
             now = advance(interval)
             if next_due is None or ((due := next_due()) is not None and due <= now):
                 on_fill()

@@ -3,7 +3,7 @@
 Only the transitions of the order lifecycle are allowed (an illegal one raises :class:`IllegalTransition`)::
 
     PENDING -> OPEN | REJECTED | CANCELED
-    OPEN -> PARTIALLY_FILLED | FILLED | CANCELED
+    OPEN -> PARTIALLY_FILLED | FILLED | CANCELED | REJECTED (a venue may reject after acknowledging)
     PARTIALLY_FILLED -> PARTIALLY_FILLED | FILLED | CANCELED
 
 Terminal orders (FILLED, CANCELED, REJECTED) are kept for lookups up to ``retain_terminal`` of them, oldest
@@ -29,7 +29,7 @@ from mmexec.money import MONEY_CONTEXT, plain, precision_of
 _S = OrderState
 LEGAL_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     _S.PENDING: frozenset({_S.OPEN, _S.REJECTED, _S.CANCELED}),
-    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED}),
+    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.REJECTED}),
     _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED}),
     _S.FILLED: frozenset(),
     _S.CANCELED: frozenset(),
@@ -63,8 +63,8 @@ class StoredOrder:
         "lot",
         "lots",
         "message",
-        "on_grid",
         "order_id",
+        "registered",
         "side",
         "state",
         "symbol",
@@ -73,13 +73,19 @@ class StoredOrder:
         "updated_ms",
     )
 
-    def __init__(self, client_order_id: str, symbol: str, side: Side, lots: int, ticks: int, lot: Decimal,
-                 tick: Decimal, created_ms: int, state: OrderState = OrderState.PENDING, on_grid: bool = False) -> None:
+    def __init__(self, client_order_id: str, symbol: str, side: Side, qty: Decimal | int, price: Decimal | int,
+                 created_ms: int, lot: Decimal | None = None, tick: Decimal | None = None,
+                 state: OrderState = OrderState.PENDING, registered: bool = False) -> None:
+        """An order of ``qty`` at ``price``: decimals (on the grid they are written on), or with ``lot`` and
+        ``tick`` given, whole lots and ticks of that grid (``registered``: its symbol's registered grid)."""
+        if lot is None or tick is None:
+            lot, tick = _grid_of(Decimal(qty)), _grid_of(Decimal(price))
+            qty, price = int(MONEY_CONTEXT.divide(qty, lot)), int(MONEY_CONTEXT.divide(price, tick))
         self.client_order_id = client_order_id
         self.symbol = symbol
         self.side = side
-        self.lots = lots
-        self.ticks = ticks
+        self.lots = int(qty)
+        self.ticks = int(price)
         self.lot = lot
         self.tick = tick
         self.filled_lots = 0
@@ -88,7 +94,7 @@ class StoredOrder:
         self.created_ms = created_ms
         self.updated_ms = created_ms
         self.message = ""
-        self.on_grid = on_grid  # on its symbol's registered grid (lots and ticks mean the same as the loop's)
+        self.registered = registered  # on its symbol's registered grid (lots and ticks mean the loop's)
 
     @property
     def qty(self) -> Decimal:
@@ -101,6 +107,15 @@ class StoredOrder:
     @property
     def filled_qty(self) -> Decimal:
         return plain(MONEY_CONTEXT.multiply(self.lot, self.filled_lots))
+
+    @filled_qty.setter
+    def filled_qty(self, qty: Decimal) -> None:
+        """Set the filled quantity of a detached order (e.g. one rebuilt from a journal); the store's own
+        orders change only through :meth:`InMemoryOrderStore.fill_order`."""
+        if MONEY_CONTEXT.remainder(qty, self.lot):
+            self._refine_lot(qty)
+            self.registered = False
+        self.filled_lots = int(MONEY_CONTEXT.divide(qty, self.lot))
 
     @property
     def remaining_qty(self) -> Decimal:
@@ -182,8 +197,8 @@ class InMemoryOrderStore:
         on_grid = registered is not None and not (ctx.remainder(price, registered[0])
                                                   or ctx.remainder(qty, registered[1]))
         tick, lot = registered if registered is not None and on_grid else (_grid_of(price), _grid_of(qty))
-        order = StoredOrder(coid, symbol, side, int(ctx.divide(qty, lot)), int(ctx.divide(price, tick)), lot, tick,
-                            now_ms, on_grid=on_grid)
+        order = StoredOrder(coid, symbol, side, int(ctx.divide(qty, lot)), int(ctx.divide(price, tick)), now_ms, lot,
+                            tick, registered=on_grid)
         self._live[coid] = order
         self._counts[OrderState.PENDING] += 1
         return order
@@ -197,14 +212,14 @@ class InMemoryOrderStore:
         tick, lot = self._grids[symbol]
         counts = self._counts
         if order_id is None:
-            order = StoredOrder(client_order_id, symbol, side, lots, ticks, lot, tick, now_ms, OrderState.REJECTED,
+            order = StoredOrder(client_order_id, symbol, side, lots, ticks, now_ms, lot, tick, OrderState.REJECTED,
                                 True)
             order.message = message
             counts[OrderState.REJECTED] += 1
             self._live[client_order_id] = order
             self._retire(order)
             return order
-        order = StoredOrder(client_order_id, symbol, side, lots, ticks, lot, tick, now_ms, OrderState.OPEN, True)
+        order = StoredOrder(client_order_id, symbol, side, lots, ticks, now_ms, lot, tick, OrderState.OPEN, True)
         order.order_id = order_id
         counts[OrderState.OPEN] += 1
         self._live[client_order_id] = order
@@ -246,7 +261,8 @@ class InMemoryOrderStore:
         return order
 
     def reject_order(self, order: StoredOrder, message: str = "", now_ms: int | None = None) -> StoredOrder:
-        """The venue refused ``order`` (``message`` says why): PENDING -> REJECTED."""
+        """The venue refused ``order`` (``message`` says why): PENDING -> REJECTED, or OPEN -> REJECTED when it
+        refuses after acknowledging (a post-only order that would take liquidity when it arrives)."""
         self._move(order, OrderState.REJECTED, now_ms)
         order.message = message
         return order
@@ -265,10 +281,10 @@ class InMemoryOrderStore:
         if qty <= 0:
             raise OrderStoreError(f"{order.client_order_id}: fill quantity must be positive, got {qty}")
         if MONEY_CONTEXT.remainder(qty, order.lot):
-            if order.on_grid:  # leaves the symbol's grid
+            if order.registered:  # leaves the symbol's grid
                 self._position_lots[order.symbol] = self._position_lots.get(order.symbol, 0) - order.filled_lots
                 self._add_other(order.symbol, order.filled_qty)
-                order.on_grid = False
+                order.registered = False
             order._refine_lot(qty)
         return self.fill_lots(order, int(MONEY_CONTEXT.divide(qty, order.lot)), now_ms)
 
@@ -299,7 +315,7 @@ class InMemoryOrderStore:
         order.filled_lots = filled
         sym = order.symbol
         signed = lots if order.side is Side.BUY else -lots
-        if order.on_grid:
+        if order.registered:
             self._position_lots[sym] = self._position_lots.get(sym, 0) + signed
         else:
             self._add_other(sym, MONEY_CONTEXT.multiply(order.lot, signed))

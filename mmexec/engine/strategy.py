@@ -7,6 +7,9 @@ One resting order per side and symbol, ``order_qty`` of the instrument each:
 - ``skew_bps`` s: with a position, both quotes shift against it by ``s * inventory / max_inventory`` bps of the
   mid (linearly; the full ``s`` at ``max_inventory_usd`` and beyond), a long lowering both quotes and a short
   raising them. Shifted prices round to the passive side (the bid down, the ask up);
+- ``never_cross`` (venues that reject post-only orders that would take liquidity, e.g. the replay's queue
+  venue): a skewed quote stops one tick short of the opposite touch (the bid at most ask - 1, the ask at least
+  bid + 1), so the side that reduces the position still rests;
 - a resting order stays while its price is within ``requote_bps`` of the new target, else it is replaced.
 
 With the defaults (0 / 0) the targets are the touch itself.
@@ -33,6 +36,7 @@ class QuotingPolicy:
     quote_offset_ticks: int = 0
     skew_bps: Decimal = Decimal(0)
     max_inventory_usd: Decimal = Decimal(10_000)
+    never_cross: bool = False
 
     def __post_init__(self) -> None:
         if self.quote_offset_ticks < 0:
@@ -60,8 +64,11 @@ class QuotingPolicy:
         mid = (bid_ticks + ask_ticks) * inst.tick_size / 2
         fraction = max(-_ONE, min(_ONE, position * mid / self.max_inventory_usd))
         shift = self.skew_bps * mid / _BPS * fraction / inst.tick_size  # ticks; positive (long) lowers both
-        return (int((bid - shift).to_integral_value(rounding=ROUND_FLOOR)),
-                int((ask - shift).to_integral_value(rounding=ROUND_CEILING)))
+        bid = int((bid - shift).to_integral_value(rounding=ROUND_FLOOR))
+        ask = int((ask - shift).to_integral_value(rounding=ROUND_CEILING))
+        if self.never_cross:
+            return min(bid, ask_ticks - 1), max(ask, bid_ticks + 1)
+        return bid, ask
 
 
 __all__ = ["QuotingPolicy"]

@@ -146,6 +146,16 @@ class FakeExchangeClient:
             for _, tick in pairs:
                 setattr(cls, tick, None)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (journal checkpoints): the keyed hasher is rebuilt from the seed on load."""
+        state = self.__dict__.copy()
+        del state["_hasher"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._hasher = keyed_hasher(self.seed)
+
     # ---------------------------------------------------------------- grids
     def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
         """Trade ``symbol`` in lots of ``lot_size`` at ticks of ``tick_size`` (before its first order)."""

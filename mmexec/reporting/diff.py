@@ -39,7 +39,7 @@ from mmexec.reporting.paths import IgnorePatterns, PathNode, PatternStates, Segm
 Number = int | float | Decimal
 __all__ = [
     "DiffKind", "Difference", "IgnorePatterns", "Segment", "Token", "diff_reports", "ensure_differences_writable",
-    "ensure_writable", "format_path", "json_type", "load_report", "parse_pattern", "tolerance",
+    "ensure_writable", "format_path", "json_type", "load_report", "parse_pattern", "parse_report", "tolerance",
 ]
 
 
@@ -102,8 +102,12 @@ def load_report(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BY
     """Read a report (``-`` is stdin): a JSON object of at most ``max_bytes``. Numbers become ``int`` /
     ``Decimal`` (exact, bounded), nesting is bounded (:mod:`mmexec.json_input`); any problem is an
     :class:`InputError` naming the file."""
-    source = display_name(os.fspath(path))
     raw = read_input(path, what="report", max_bytes=max_bytes, flag=size_flag)
+    return parse_report(raw, source=display_name(os.fspath(path)))
+
+
+def parse_report(raw: bytes, *, source: str) -> dict[str, Any]:
+    """The report in ``raw`` (the bytes of a report file), read like :func:`load_report` reads a file."""
     try:
         with _gc_paused():
             doc = loads_strict(raw)

@@ -1,1 +1,1 @@
-"""The run layer: a RunSpec, its wiring (builder) and its typed result; drivers plug in here."""
+"""The run layer: a RunSpec, its wiring (builder) and its typed result; drivers (synthetic, replay) plug in here."""

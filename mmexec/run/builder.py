@@ -12,11 +12,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmexec.accounting.ledger import FeeLedger
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.accounting.recon import reconcile
+from mmexec.accounting.timeline_feed import LoopTimeline
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.loop import ExecutionLoop
 from mmexec.engine.order_store import InMemoryOrderStore
@@ -28,6 +29,9 @@ from mmexec.errors import ConfigError, RefusedError
 from mmexec.fees.resolve import FeeConfig, resolve_fee_config
 from mmexec.run.result import RunResult, Section, Sections
 from mmexec.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    from mmexec.run.replay import ReplayDriver, ReplayMarket
 
 VIRTUAL_EPOCH_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z: where every run's virtual clock starts
 NETWORK_REFUSED = (
@@ -42,11 +46,18 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_venue(spec: RunSpec, clock: VirtualClock, secret_provider: Any = None) -> Venue:
-    """The simulated venue of ``spec`` on the run's ``clock`` (``--network`` is refused)."""
+def build_venue(spec: RunSpec, clock: VirtualClock, secret_provider: Any = None,
+                market: ReplayMarket | None = None) -> Venue:
+    """The simulated venue of ``spec`` on the run's ``clock`` (``--network`` is refused); a replay's is the
+    queue venue over the books of its ``market``."""
     venue = spec.venue
     if venue.network:
         raise RefusedError(NETWORK_REFUSED, source="--network")
+    if market is not None:
+        from mmexec.exchanges.queue import QueueVenue
+
+        return QueueVenue(market.books, market.grids(), clock=clock, latency_ms=venue.latency_ms,
+                          response_latency_ms=venue.response_latency_ms, queue_model=venue.queue_model)
     if venue.exchange == "fake":
         from mmexec.exchanges.fake import FakeExchangeClient
 
@@ -115,28 +126,46 @@ class Run:
     fee_config: FeeConfig
     ledger: FeeLedger
     pnl: PnlTracker
+    timeline: LoopTimeline
+    replay: ReplayDriver | None = None  # the driver of a replay of recorded market data
 
     def params(self) -> ExecutionParams:
         return execution_params(self.spec, self.utc)
 
+    def drive(self, *, progress: ProgressCallback | None = None) -> None:
+        """Run it: the loop steps the synthetic market, or the replay driver feeds the recorded events."""
+        if self.replay is not None:
+            self.replay.run()
+        else:
+            self.loop.run(self.params(), progress=progress)
+
     def result(self) -> RunResult:
         """The run's report parts, each computed from the component that owns it."""
-        spec, loop, ledger, pnl = self.spec, self.loop, self.ledger, self.pnl
+        spec, loop, ledger, pnl, replay = self.spec, self.loop, self.ledger, self.pnl, self.replay
         symbols = list(spec.market.symbols)
+        if replay is None:
+            config = Section("config", spec.config_section)
+            core = Sections(lambda: _core_sections(loop, self.params()))
+            marks: Any = lambda: {s: m for s, m in loop.last_mids(symbols).items() if m is not None}  # noqa: E731
+        else:
+            config = Section("config", lambda: {**spec.config_section(), "symbols": list(replay.market.symbols)})
+            core = Sections(lambda: replay.core_sections(self.utc))
+            marks = replay.marks
         parts: list[Any] = [
-            Section("config", spec.config_section),
-            Sections(lambda: _core_sections(loop, self.params())),
+            config,
+            core,
             Section("fees", ledger.section),
-            Section("pnl", lambda: pnl.section(
-                {s: m for s, m in loop.last_mids(symbols).items() if m is not None},
-                ledger.fees_by_symbol(), ledger.rebates_by_symbol())),
+            Section("pnl", lambda: pnl.section(marks(), ledger.fees_by_symbol(), ledger.rebates_by_symbol())),
             Section("recon", lambda: reconcile(
                 self.order_store, self.exchange, fee_ledger=ledger, fee_schedule=self.fee_config.fee_schedule,
                 profile_map=self.fee_config.profile_map).to_dict()),
         ]
+        if replay is not None:
+            parts += [Section("market", replay.market_section), Section("markout", replay.markout.section)]
         extension = getattr(self.exchange, "report_section", None)
         if callable(extension):
             parts.append(Sections(extension))
+        parts.append(Section("timeline", self.timeline.section))
         return RunResult(parts)
 
 
@@ -148,18 +177,27 @@ def _core_sections(loop: ExecutionLoop, params: ExecutionParams) -> dict[str, An
 
 def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
               fill_listeners: Sequence[FillListener] = (), risk_listeners: Sequence[RiskListener] = (),
-              config_sources: Mapping[str, str] | None = None) -> Run:
-    """Assemble one run. ``config_sources`` (setting -> origin) only improves error messages."""
+              config_sources: Mapping[str, str] | None = None, order_store: InMemoryOrderStore | None = None) -> Run:
+    """Assemble one run. ``config_sources`` (setting -> origin) only improves error messages; ``order_store``
+    replaces the default in-memory store (e.g. the journal's).
+
+    A replay (``spec.market.market == "replay"``) has its inputs checked here, before any work: files, formats,
+    symbols, instruments. Its clock starts at the first event's receive time; its venue is the
+    queue venue, its quotes never cross the touch (post-only), and the measured markout of its own fills is the
+    edge the kill switch watches.
+    """
     fees = spec.fees
     fee_config = resolve_fee_config(fees.fee_tier, fees.fee_profiles, fees.fee_maker_bps, fees.fee_taker_bps,
                                     fees.rebate_maker_bps, sources=config_sources)
-    clock = VirtualClock(VIRTUAL_EPOCH_MS)
-    exchange = build_venue(spec, clock, secret_provider)
-    store = InMemoryOrderStore()
+    market = _replay_market(spec, config_sources)
+    clock = VirtualClock(VIRTUAL_EPOCH_MS if market is None else market.start_ms)
+    exchange = build_venue(spec, clock, secret_provider, market)
+    store = order_store if order_store is not None else InMemoryOrderStore()
     risk = RuntimeRiskMonitor(spec.risk.max_inv, spec.risk.max_total, spec.risk.edge_threshold)
     strategy = spec.strategy
     policy = QuotingPolicy(requote_bps=strategy.requote_bps, quote_offset_ticks=strategy.quote_offset_ticks,
-                           skew_bps=strategy.skew_bps, max_inventory_usd=spec.risk.max_inv)
+                           skew_bps=strategy.skew_bps, max_inventory_usd=spec.risk.max_inv,
+                           never_cross=market is not None)
     loop = ExecutionLoop(exchange, store, risk, clock=clock, policy=policy)
     ledger = FeeLedger.for_config(fee_config)  # its section carries the fee setup under "schedule"
     pnl = PnlTracker()
@@ -167,7 +205,36 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     loop.add_tick_listener(pnl)
     loop.fill_listeners.extend(fill_listeners)
     loop.risk_listeners.extend(risk_listeners)
-    return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl)
+    replay = None if market is None else _replay_driver(spec, market, exchange, loop, fee_config)
+    m = spec.market
+    timeline = LoopTimeline.attach(loop, ledger, pnl, m.symbols if market is None else market.symbols,
+                                   step_ms=m.quote_interval_ms,
+                                   run_ms=m.iterations * m.quote_interval_ms if market is None else None,
+                                   sample_ms=spec.timeline.sample_ms, max_samples=spec.timeline.max_samples)
+    return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl, timeline, replay)
+
+
+def _replay_market(spec: RunSpec, config_sources: Mapping[str, str] | None) -> ReplayMarket | None:
+    from mmexec.run.replay import ReplayMarket, open_source, refuse_queue_model_without_data
+
+    if not spec.market.replay:
+        refuse_queue_model_without_data(spec)
+        return None
+    return ReplayMarket(open_source(spec, config_sources), spec.strategy.order_qty, spec.market.order_notional)
+
+
+def _replay_driver(spec: RunSpec, market: ReplayMarket, venue: Venue, loop: ExecutionLoop,
+                   fee_config: FeeConfig) -> ReplayDriver:
+    from mmexec.accounting.markout import MarkoutTracker
+    from mmexec.exchanges.queue import QueueVenue
+    from mmexec.run.replay import ReplayDriver, maker_fee_bps
+
+    assert isinstance(venue, QueueVenue)
+    markout = MarkoutTracker(market.symbols, market.tick_sizes(), maker_fee_bps(fee_config, market.symbols),
+                             markout_ms=spec.risk.markout_ms, edge_window=spec.risk.edge_window,
+                             on_edge=loop.on_edge_update)
+    venue.execution_listeners.append(markout.on_execution)
+    return ReplayDriver(spec, market, venue, loop, markout)
 
 
 def run_spec(spec: RunSpec, *, utc: str | None = None, secret_provider: Any = None,
@@ -176,7 +243,7 @@ def run_spec(spec: RunSpec, *, utc: str | None = None, secret_provider: Any = No
     """Run one session; ``utc`` stamps ``runtime.utc`` (default: the wall clock, the only value that sees it)."""
     run = build_run(spec, utc=utc or utc_now_iso(), secret_provider=secret_provider, fill_listeners=fill_listeners,
                     risk_listeners=risk_listeners, config_sources=config_sources)
-    run.loop.run(run.params(), progress=progress)
+    run.drive(progress=progress)
     return run.result()
 
 

@@ -1,7 +1,7 @@
 """The typed result of a run: :class:`RunResult`, assembled from parts that each own their report section.
 
 A part is anything with ``name`` and ``section()`` (:class:`ReportPart`): the engine's core sections, fees,
-PnL, reconciliation, the venue's own section, config and runtime -- later market, markouts, timeline. No part
+PnL, reconciliation, the venue's own section, config and runtime, the timeline -- later market, markouts. No part
 reads another part's output; :meth:`RunResult.to_report` merges them once, and :meth:`RunResult.to_json`
 serializes that once, at the edge, to the canonical bytes.
 """

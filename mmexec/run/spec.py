@@ -19,7 +19,12 @@ from mmexec.engine.models import to_decimal
 
 @dataclass(frozen=True, slots=True)
 class MarketSpec:
-    """What is traded and for how long: the synthetic market (more sources come as fields here)."""
+    """What is traded and for how long: the synthetic market, or a replay of recorded ``data`` (``market``).
+
+    A replay's symbols default to the symbols in the data (``symbols`` then names the ones to trade), its
+    instruments come from the built-in table, ``instrument`` overrides (``SYMBOL -> "TICK/LOT"``) and the
+    ``instruments_file``.
+    """
 
     symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
     iterations: int = 50
@@ -27,6 +32,20 @@ class MarketSpec:
     quote_interval_ms: int = 100
     order_notional: Decimal = Decimal("1000")
     ref_price: Mapping[str, Decimal] = field(default_factory=dict)
+    market: str = "synthetic"
+    data: tuple[Path, ...] = ()
+    data_format: str = "auto"
+    instrument: Mapping[str, str] = field(default_factory=dict)
+    instruments_file: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        """``synthetic`` or ``replay`` (the ``--market`` flag)."""
+        return self.market
+
+    @property
+    def replay(self) -> bool:
+        return self.market == "replay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +62,9 @@ class VenueSpec:
     api_env: str = "dev"
     rate_limit_capacity: int = 100
     rate_limit_refill: Decimal = Decimal("10")
+    fill_model: str | None = None  # None: by the market (queue for a replay, probabilistic otherwise)
+    queue_model: str = "risk-averse"
+    response_latency_ms: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +82,30 @@ class RiskSpec:
     max_total: Decimal = Decimal("50000")
     edge_threshold: Decimal = Decimal("1.5")
     unfreeze_after_ms: int | None = None
+    markout_ms: int = 1000  # replay: the measured edge is the markout of own fills at this horizon
+    edge_window: int = 20  # ... over this many recent fills
 
 
 @dataclass(frozen=True, slots=True)
 class StrategySpec:
-    """Quoting knobs (:class:`mmexec.engine.strategy.QuotingPolicy`); the defaults join the touch."""
+    """Quoting knobs (:class:`mmexec.engine.strategy.QuotingPolicy`); the defaults join the touch.
+
+    ``order_qty`` (replay): a fixed base quantity per order instead of ``order_notional``.
+    """
 
     requote_bps: Decimal = Decimal("2")
     quote_offset_ticks: int = 0
     skew_bps: Decimal = Decimal("0")
+    order_qty: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineSpec:
+    """The report's ``timeline`` section (:mod:`mmexec.accounting.timeline`): virtual ms between samples
+    (``None``: automatic, about 300 samples for a long run) and the most samples kept."""
+
+    sample_ms: int | None = None
+    max_samples: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +114,7 @@ class OutputSpec:
 
     out: Path | None = None
     fills_out: Path | None = None
+    state: Path | None = None  # the SQLite journal of the run (--state)
 
 
 _PARTS: dict[str, type[Any]] = {
@@ -85,10 +123,14 @@ _PARTS: dict[str, type[Any]] = {
     "fees": FeeSpec,
     "risk": RiskSpec,
     "strategy": StrategySpec,
+    "timeline": TimelineSpec,
     "output": OutputSpec,
 }
 _BYBIT_ONLY = ("mode", "api_env", "rate_limit_capacity", "rate_limit_refill")
-_NOT_IN_REPORT = ("out", "fills_out")
+_NOT_IN_REPORT = ("out", "fills_out", "state")
+_REPLAY_ONLY = ("market", "data", "data_format", "instrument", "instruments_file", "fill_model", "queue_model",
+                "response_latency_ms", "markout_ms", "edge_window", "order_qty")
+_SYNTHETIC_ONLY = ("fill_rate", "reject_rate", "partial_fill_rate", "iterations", "seed", "ref_price", "exchange")
 # strategy knobs join the report's config only when set, so reports of runs without them keep their bytes
 _SHOWN_WHEN_SET = {"quote_offset_ticks": 0, "skew_bps": Decimal(0)}
 
@@ -109,6 +151,7 @@ class RunSpec:
     fees: FeeSpec = field(default_factory=FeeSpec)
     risk: RiskSpec = field(default_factory=RiskSpec)
     strategy: StrategySpec = field(default_factory=StrategySpec)
+    timeline: TimelineSpec = field(default_factory=TimelineSpec)
     output: OutputSpec = field(default_factory=OutputSpec)
 
     @classmethod
@@ -138,9 +181,17 @@ class RunSpec:
         return RunSpec.from_settings({**self.flat(), **changes}, strict=True)
 
     def config_section(self) -> dict[str, Any]:
-        """The report's ``config`` section: the effective configuration as flag-named keys."""
+        """The report's ``config`` section: the effective configuration as flag-named keys.
+
+        A replay's section has the replay keys instead of the synthetic market's and venue's (file names, not
+        paths: the same files give the same bytes anywhere); the caller sets the ``symbols`` replayed.
+        """
         out = self.flat()
         for key in _NOT_IN_REPORT:
+            out.pop(key)
+        if self.market.replay:
+            return self._replay_section(out)
+        for key in _REPLAY_ONLY:
             out.pop(key)
         for key, default in _SHOWN_WHEN_SET.items():
             if out[key] == default:
@@ -155,6 +206,18 @@ class RunSpec:
             out.pop("reject_rate")  # the Bybit dry-run refuses orders only for their parameters or the rate limit
         return out
 
+    def _replay_section(self, out: dict[str, Any]) -> dict[str, Any]:
+        market = self.market
+        for key in (*_SYNTHETIC_ONLY, *_BYBIT_ONLY):
+            out.pop(key)
+        out["symbols"] = list(market.symbols)
+        out["fee_profiles"] = str(self.fees.fee_profiles) if self.fees.fee_profiles is not None else None
+        out["data"] = [p.name for p in market.data]
+        out["instruments_file"] = market.instruments_file.name if market.instruments_file else None
+        out["instrument"] = dict(sorted(market.instrument.items()))
+        out["fill_model"] = "queue"
+        return out
+
 
 def _coerce(key: str, value: Any) -> Any:
     if key == "symbols":
@@ -166,9 +229,15 @@ def _coerce(key: str, value: Any) -> Any:
         return to_decimal(value)
     if key in {"fee_maker_bps", "fee_taker_bps", "rebate_maker_bps"} and value is not None:
         return to_decimal(value)
-    if key in {"fee_profiles", "out", "fills_out"} and value is not None:
+    if key in {"fee_profiles", "out", "fills_out", "state", "instruments_file"} and value is not None:
         return Path(value)
+    if key == "data":
+        return tuple(Path(p) for p in value or ())
+    if key == "instrument":
+        return {str(s): str(g) for s, g in dict(value or {}).items()}
+    if key == "order_qty" and value is not None:
+        return to_decimal(value)
     return value
 
 
-__all__ = ["FeeSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "VenueSpec"]
+__all__ = ["FeeSpec", "MarketSpec", "OutputSpec", "RiskSpec", "RunSpec", "StrategySpec", "TimelineSpec", "VenueSpec"]

@@ -1,0 +1,203 @@
+"""Reading a journal: the run record, orders (rebuilt from their events and fills), fills, the last checkpoint.
+
+Readers open the database read-only and never need the writer's lock, so a running journal can be inspected.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from mmexec.engine.models import FillEvent, OrderState, Side
+from mmexec.engine.order_store import StoredOrder
+from mmexec.journal.schema import JournalError, open_readonly
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    command: str
+    spec: dict[str, Any]
+    utc: str | None
+    status: str
+    created: str
+    mmexec_version: str
+    report: bytes | None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    step: int
+    events_seq: int
+    fills_seq: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class JournaledFill:
+    seq: int
+    fill: FillEvent
+    fee: Decimal
+    rebate: Decimal
+
+
+@dataclass(slots=True)
+class JournaledOrder:
+    client_order_id: str
+    order_id: str | None
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    state: str
+    filled_qty: Decimal
+    fees: Decimal
+    created_ms: int
+    updated_ms: int
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def read_run(conn: sqlite3.Connection, source: str) -> RunRecord:
+    try:
+        row = conn.execute("SELECT command, spec, utc, status, created, mmexec_version, report FROM run").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"journal is corrupt or truncated: {exc}", source=source) from None
+    if row is None:
+        raise JournalError("journal has no run record", source=source)
+    spec = json.loads(row[1], parse_float=Decimal)
+    return RunRecord(row[0], spec, row[2], row[3], row[4], row[5], bytes(row[6]) if row[6] is not None else None)
+
+
+def last_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
+    row = conn.execute("SELECT step, events_seq, fills_seq, data FROM checkpoints ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else Checkpoint(row[0], row[1], row[2], bytes(row[3]))
+
+
+_SIDES = {side.value: side for side in Side}
+
+
+def iter_fills(conn: sqlite3.Connection) -> Iterator[JournaledFill]:
+    for row in conn.execute("SELECT seq, client_order_id, order_id, symbol, side, qty, price, ts_ms, is_maker, "
+                            "fill_id, fee, rebate FROM fills ORDER BY seq"):
+        fill = FillEvent(row[1], row[2], row[3], _SIDES[row[4]], Decimal(row[5]), Decimal(row[6]), row[7],
+                         bool(row[8]), row[9])
+        yield JournaledFill(row[0], fill, Decimal(row[10]), Decimal(row[11]))
+
+
+def load_orders(conn: sqlite3.Connection) -> list[JournaledOrder]:
+    """Every order of the run, in creation order, with its final state rebuilt from events and fills."""
+    orders: dict[str, JournaledOrder] = {}
+    for kind, coid, order_id, symbol, side, qty, price, ts, message in conn.execute(
+            "SELECT kind, client_order_id, order_id, symbol, side, qty, price, ts_ms, message "
+            "FROM order_events ORDER BY seq"):
+        order = orders.get(coid)
+        if order is None:
+            order = orders[coid] = JournaledOrder(coid, order_id, symbol, side, Decimal(qty), Decimal(price),
+                                                  OrderState.OPEN.value, Decimal(0), Decimal(0), ts, ts, message)
+        order.order_id = order_id or order.order_id
+        order.updated_ms = ts
+        if kind == "rejected":
+            order.state, order.message = OrderState.REJECTED.value, message
+        elif kind == "canceled":
+            order.state = OrderState.CANCELED.value
+    for coid, qty, fee, ts in conn.execute("SELECT client_order_id, qty, fee, ts_ms FROM fills ORDER BY seq"):
+        order = orders.get(coid)
+        if order is None:
+            continue
+        order.filled_qty += Decimal(qty)
+        order.fees += Decimal(fee)
+        order.updated_ms = max(order.updated_ms, ts)
+        if order.state != OrderState.CANCELED.value:
+            order.state = (OrderState.FILLED if order.filled_qty == order.qty else OrderState.PARTIALLY_FILLED).value
+    return list(orders.values())
+
+
+def load_order(conn: sqlite3.Connection, client_order_id: str) -> StoredOrder | None:
+    """One order as the order store held it, rebuilt from the journal (``None`` if never journaled)."""
+    events = conn.execute("SELECT kind, order_id, symbol, side, qty, price, ts_ms, message FROM order_events "
+                          "WHERE client_order_id = ? ORDER BY seq", (client_order_id,)).fetchall()
+    if not events:
+        return None
+    kind, order_id, symbol, side, qty, price, created, message = events[0]
+    order = StoredOrder(client_order_id, symbol, Side(side), Decimal(qty), Decimal(price), created)
+    order.order_id = order_id
+    order.message = message
+    order.state = OrderState.REJECTED if kind == "rejected" else OrderState.OPEN
+    for kind, _, _, _, _, _, ts, _ in events[1:]:
+        order.updated_ms = ts
+        if kind == "canceled":
+            order.state = OrderState.CANCELED
+    for qty_text, ts in conn.execute("SELECT qty, ts_ms FROM fills WHERE client_order_id = ? ORDER BY seq",
+                                     (client_order_id,)):
+        order.filled_qty += Decimal(qty_text)
+        order.updated_ms = max(order.updated_ms, ts)
+    if order.state is OrderState.OPEN and order.filled_qty:
+        order.state = OrderState.FILLED if order.filled_qty == order.qty else OrderState.PARTIALLY_FILLED
+    return order
+
+
+class JournalReader:
+    """A read-only view of one journal (validated on open)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = open_readonly(path)
+        self.run = read_run(self.conn, str(path))
+
+    def orders(self) -> list[JournaledOrder]:
+        return load_orders(self.conn)
+
+    def fills(self) -> Iterator[JournaledFill]:
+        return iter_fills(self.conn)
+
+    def report(self) -> bytes:
+        """The stored report of a complete run."""
+        if self.run.report is None:
+            raise JournalError("the journaled run is not complete: it has no report yet "
+                               "(continue it with `mmexec shadow --resume`)", source=str(self.path))
+        return self.run.report
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> JournalReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = [
+    "Checkpoint",
+    "JournalReader",
+    "JournaledFill",
+    "JournaledOrder",
+    "RunRecord",
+    "iter_fills",
+    "last_checkpoint",
+    "load_journal_report",
+    "load_order",
+    "load_orders",
+    "read_run",
+]
+
+
+def load_journal_report(path: str | Path) -> dict[str, Any]:
+    """The report stored in the journal of a complete run, as exact values (like a report file's)."""
+    with JournalReader(Path(path)) as reader:
+        data = reader.report()
+    report = json.loads(data, parse_float=Decimal)
+    if not isinstance(report, dict):
+        raise JournalError("the journal's report is not a JSON object", source=str(path))
+    return report

@@ -1,0 +1,144 @@
+"""Checkpoints: the whole assembled run object graph, pickled (protocol 5), and a RESTRICTED unpickler.
+
+Why pickle: the engine's internals (order store, risk, venue, ledger, PnL, the market's random generators)
+keep changing; serialising them field by field would break with every change. Pickling the graph keeps every
+piece of state, including each ``random.Random``'s exact position, so a resumed run continues bit for bit.
+
+Why restricted: a journal is *data*, not code. A plain ``pickle.load`` can call any importable function, so a
+crafted journal could run code. :class:`RestrictedUnpickler` resolves only *classes* (never functions) from
+the state-holding packages of mmexec, plus a fixed set of standard containers and value types
+(``decimal.Decimal``, ``random.Random``, ``collections`` containers, ``pathlib`` paths, ``builtins``
+containers). Modules that do I/O when constructed (files, network, secrets) are refused.
+
+Live objects that must not be stored (the journal itself, the CLI's listeners) are written by name and
+re-attached on load (:func:`external`); a bound method is stored as (its object, its name) and rebuilt with
+``getattr`` on the restored object (:func:`bound_method`) -- only for public names on objects of allowed
+classes. These two helpers are the only functions the unpickler resolves.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import pickle
+import types
+from collections.abc import Mapping
+from typing import Any
+
+from mmexec.journal.schema import JournalError
+
+PROTOCOL = 5
+# Every class of these packages (and of any module added under them later: new engine, venue, market or
+# accounting state needs no change here) may be restored; a module is matched whole, never by a name prefix.
+_STATE_PACKAGES = ("mmexec.engine", "mmexec.accounting", "mmexec.fees", "mmexec.exchanges", "mmexec.marketdata",
+                   "mmexec.run", "mmexec.money", "mmexec.journal")
+# ... except modules that do I/O or hold credentials (files, network, secrets, the command line).
+_REFUSED_MODULES = ("mmexec.fees.fills_io", "mmexec.exchanges.bybit", "mmexec.marketdata.live", "mmexec.secrets",
+                    "mmexec.artifacts", "mmexec.cli", "mmexec.config")
+_STDLIB: dict[str, frozenset[str]] = {
+    "builtins": frozenset({"dict", "list", "tuple", "set", "frozenset", "bytearray", "bytes", "str", "int",
+                           "float", "complex", "bool", "slice", "range"}),
+    "collections": frozenset({"OrderedDict", "deque", "defaultdict", "Counter"}),
+    "decimal": frozenset({"Decimal"}),
+    "random": frozenset({"Random"}),
+    "pathlib": frozenset({"Path", "PosixPath", "PurePosixPath"}),
+    "copyreg": frozenset({"_reconstructor"}),
+    "enum": frozenset(),
+}
+_LOADING: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar("mmexec_snapshot_externals")
+
+
+def _under(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+def _allowed_module(module: str) -> bool:
+    return _under(module, _STATE_PACKAGES) and not _under(module, _REFUSED_MODULES)
+
+
+def external(name: str) -> object:
+    """Unpickling helper: the live object registered under ``name`` for this load."""
+    externals = _LOADING.get({})
+    if name not in externals:
+        raise JournalError(f"checkpoint refers to an external object {name!r} this run does not provide")
+    return externals[name]
+
+
+def bound_method(owner: object, name: str) -> object:
+    """Unpickling helper: ``owner.name`` for a public method of a restored (or external) object."""
+    is_external = any(owner is live for live in _LOADING.get({}).values())
+    if not isinstance(name, str) or name.startswith("_") or not (
+            is_external or _allowed_module(type(owner).__module__)):
+        raise JournalError(f"checkpoint refers to a method {name!r} a journal may not load")
+    return getattr(owner, name)
+
+
+_HELPERS = {"external": external, "bound_method": bound_method}
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Resolves only allowed classes (see the module docstring); anything else is a :class:`JournalError`."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _STDLIB.get(module)
+        if allowed is not None:
+            if name not in allowed:
+                raise JournalError(f"checkpoint refers to {module}.{name}, which a journal may not load")
+            return super().find_class(module, name)
+        if module == __name__ and name in _HELPERS:
+            return _HELPERS[name]
+        if not _allowed_module(module):
+            raise JournalError(f"checkpoint refers to {module}.{name}, which a journal may not load")
+        found = super().find_class(module, name)
+        if not isinstance(found, type):
+            raise JournalError(f"checkpoint refers to {module}.{name}, which is not a class")
+        return found
+
+
+def dump_snapshot(graph: object, externals: Mapping[str, object] | None = None) -> bytes:
+    """Pickle ``graph``; objects in ``externals`` (name -> live object) are stored by name only.
+
+    Bound methods and externals are reduced through a per-pickler ``dispatch_table`` (looked up by type, in C),
+    so the other objects of the graph cost no Python call each.
+    """
+    names = {id(obj): name for name, obj in (externals or {}).items()}
+
+    def reduce_external(obj: object) -> Any:
+        name = names.get(id(obj))
+        if name is not None:
+            return external, (name,)
+        return obj.__reduce_ex__(PROTOCOL)
+
+    def reduce_function(obj: types.FunctionType) -> Any:
+        name = names.get(id(obj))
+        return (external, (name,)) if name is not None else obj.__qualname__
+
+    def reduce_method(obj: types.MethodType) -> Any:
+        return bound_method, (obj.__self__, obj.__func__.__name__)
+
+    table: dict[type, Any] = {types.MethodType: reduce_method, types.FunctionType: reduce_function}
+    for obj in (externals or {}).values():
+        kind = type(obj)
+        if kind not in table:
+            table[kind] = reduce_external
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=PROTOCOL)
+    pickler.dispatch_table = table
+    pickler.dump(graph)
+    return buffer.getvalue()
+
+
+def load_snapshot(data: bytes, externals: Mapping[str, object] | None = None) -> Any:
+    """Restore a graph written by :func:`dump_snapshot`, with the restricted unpickler."""
+    token = _LOADING.set(externals or {})
+    try:
+        return RestrictedUnpickler(io.BytesIO(data)).load()
+    except JournalError:
+        raise
+    except Exception as exc:  # a damaged blob: pickle raises many types
+        raise JournalError(f"checkpoint cannot be read ({type(exc).__name__}: {exc})") from None
+    finally:
+        _LOADING.reset(token)
+
+
+__all__ = ["PROTOCOL", "RestrictedUnpickler", "dump_snapshot", "load_snapshot"]

@@ -1,0 +1,146 @@
+""":class:`JournalWriter`: the engine's ``JournalHook`` writing order events, fills and checkpoints.
+
+Events are buffered in memory and written in batches: a transaction ends at the end of a step once
+``batch_events`` events are pending, and at every checkpoint (every ``checkpoint_every`` steps, and at the
+end). A checkpoint row records how many event and fill rows it covers; on resume, rows after it are deleted
+(the resumed run produces them again, identically). One ``BEGIN IMMEDIATE`` ... ``COMMIT`` per batch keeps
+durability cheap (WAL, ``synchronous=NORMAL``).
+
+``fault`` is a test seam: called with (``"step"`` | ``"commit"`` | ``"checkpoint"``, count) at the points a
+crash is most harmful (mid-transaction); the CLI wires it only from ``MMEXEC_TEST_KILL_AT`` (see
+:mod:`mmexec.cli.journal_run`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from mmexec.engine.models import FillEvent, OrderState, Side
+from mmexec.engine.order_store import StoredOrder
+from mmexec.engine.ports import OrderEvent
+from mmexec.journal.reader import load_order
+
+FeeOf = Callable[[FillEvent], tuple[Decimal, Decimal]]  # (fee, rebate) of one fill
+Fault = Callable[[str, int], None]
+KEEP_CHECKPOINTS = 2
+_INSERT_EVENT = "INSERT INTO order_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_FILL = "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ZERO = (Decimal(0), Decimal(0))
+_NAMES: dict[Side | OrderState, str] = {**{s: s.value for s in Side}, **{s: s.value for s in OrderState}}
+
+
+class JournalWriter:
+    """Implements :class:`mmexec.engine.ports.JournalHook` over an open journal connection."""
+
+    def __init__(self, conn: sqlite3.Connection, *, snapshot: Callable[[], bytes],
+                 checkpoint_every: int = 5000, batch_events: int = 2048, fee_of: FeeOf | None = None,
+                 step: int = 0, events_seq: int = 0, fills_seq: int = 0, fault: Fault | None = None) -> None:
+        if checkpoint_every < 1 or batch_events < 1:
+            raise ValueError("checkpoint_every and batch_events must be >= 1")
+        self._conn = conn
+        self._snapshot = snapshot
+        self.checkpoint_every = checkpoint_every
+        self.batch_events = batch_events
+        self.fee_of = fee_of
+        self.step = step
+        self.events_seq = events_seq
+        self.fills_seq = fills_seq
+        self._events: list[tuple[Any, ...]] = []
+        self._fills: list[tuple[Any, ...]] = []
+        self._fault = fault
+        self.commits = 0
+        self.batches = 0  # batch transactions (not checkpoints) of this process
+        self.checkpoints = 0
+
+    # ---------------------------------------------------------------- JournalHook
+    def on_order_event(self, event: OrderEvent) -> None:
+        self.events_seq += 1
+        self._events.append((self.events_seq, self.step, event.kind, event.client_order_id, event.order_id,
+                             event.symbol, _NAMES[event.side], str(event.qty), str(event.price),
+                             _NAMES[event.state], event.timestamp_ms, event.message))
+
+    def on_fill(self, fill: FillEvent) -> None:
+        self.fills_seq += 1
+        fee, rebate = self.fee_of(fill) if self.fee_of is not None else _ZERO
+        self._fills.append((self.fills_seq, self.step, fill.client_order_id, fill.order_id, fill.symbol,
+                            _NAMES[fill.side], str(fill.qty), str(fill.price), fill.timestamp_ms, int(fill.is_maker),
+                            fill.fill_id, str(fee), str(rebate)))
+
+    def on_step(self, now_ms: int) -> None:
+        step = self.step = self.step + 1
+        if self._fault is not None:
+            self._fault("step", step)
+        if not step % self.checkpoint_every:
+            self.checkpoint()
+        elif len(self._events) + len(self._fills) >= self.batch_events:
+            self.flush()
+
+    def lookup_order(self, client_order_id: str) -> StoredOrder | None:
+        """An order rebuilt from its journaled events and fills (pending ones first written), or ``None``."""
+        self.flush()
+        return load_order(self._conn, client_order_id)
+
+    # ---------------------------------------------------------------- transactions
+    def _write_pending(self) -> None:
+        conn = self._conn
+        if self._events:
+            conn.executemany(_INSERT_EVENT, self._events)
+            self._events.clear()
+        if self._fills:
+            conn.executemany(_INSERT_FILL, self._fills)
+            self._fills.clear()
+
+    def _commit(self) -> None:
+        self._conn.execute("COMMIT")
+        self.commits += 1
+
+    def flush(self) -> None:
+        """Write the pending events in one transaction."""
+        if not self._events and not self._fills:
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._write_pending()
+            self.batches += 1
+            if self._fault is not None:
+                self._fault("commit", self.batches)
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+
+    def checkpoint(self, *, report: bytes | None = None) -> None:
+        """Pending events, a snapshot of the run and (with ``report``) the run's completion, atomically."""
+        data = self._snapshot()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._write_pending()
+            conn.execute("INSERT INTO checkpoints (step, events_seq, fills_seq, data) VALUES (?, ?, ?, ?)",
+                         (self.step, self.events_seq, self.fills_seq, data))
+            conn.execute("DELETE FROM checkpoints WHERE id NOT IN "
+                         "(SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?)", (KEEP_CHECKPOINTS,))
+            if report is not None:
+                conn.execute("UPDATE run SET status = 'complete', report = ?", (report,))
+            self.checkpoints += 1
+            if self._fault is not None:
+                self._fault("checkpoint", self.checkpoints)
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+
+    def finish(self, report: bytes) -> None:
+        """The end of the run: last events, a final checkpoint, the report, status ``complete``."""
+        self.checkpoint(report=report)
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # nothing to roll back
+            self._conn.execute("ROLLBACK")
+
+
+__all__ = ["KEEP_CHECKPOINTS", "Fault", "FeeOf", "JournalWriter"]

@@ -1,0 +1,246 @@
+"""A run journaled into SQLite (``--state``), and the resume of an interrupted one (``--resume``).
+
+Starting: the journal must be new; its ``run`` row stores the spec (JSON) and the runtime stamp, then the run
+proceeds with a :class:`~mmexec.journal.writer.JournalWriter` among the loop's journal hooks.
+
+Resuming: the last checkpoint is loaded (restricted unpickler), the event and fill rows written after it are
+deleted (the resumed run writes them again, identically) and the loop continues from the checkpoint's step.
+Without a checkpoint the run starts over from the stored spec. The report of a resumed synthetic run is
+byte-identical to the uninterrupted run's (``runtime.utc`` is the stamp of the first start).
+
+Live objects the snapshot must not contain (the writer itself, the caller's risk listeners) are passed as
+externals and re-attached on restore; fills files are written from the journal's fills table at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+from mmexec._version import __version__
+from mmexec.engine.models import FillEvent
+from mmexec.engine.ports import ProgressCallback, RiskListener, RiskNotice, SteppedMarket
+from mmexec.fees.calc import fill_fees, match_schedule
+from mmexec.fees.resolve import FeeConfig
+from mmexec.fees.schedule import FeeSchedule
+from mmexec.journal.lock import JournalLock
+from mmexec.journal.order_store import JournaledOrderStore
+from mmexec.journal.reader import Checkpoint, RunRecord, iter_fills, last_checkpoint, read_run
+from mmexec.journal.schema import JournalError, check_existing, connect
+from mmexec.journal.snapshot import dump_snapshot, load_snapshot
+from mmexec.journal.writer import Fault, FeeOf, JournalWriter
+from mmexec.run.builder import Run, build_run
+from mmexec.run.spec import RunSpec
+
+CHECKPOINT_EVERY = 5000  # steps; a crash recomputes at most this many
+FEE_CACHE_SIZE = 65_536
+OUTPUT_KEYS = frozenset({"out", "fills_out", "state"})  # where results go: free to change on resume
+
+
+def spec_to_json(spec: RunSpec) -> str:
+    """The spec as JSON, exact: decimals and paths as strings (``RunSpec.from_settings`` reads them back)."""
+    return json.dumps(spec.flat(), default=str, sort_keys=True, separators=(",", ":"))
+
+
+def spec_from_record(record: RunRecord) -> RunSpec:
+    return RunSpec.from_settings(record.spec)
+
+
+def fee_function(config: FeeConfig) -> FeeOf:
+    """(fee, rebate) of one fill under the run's fee setup (the same arithmetic as the fee ledger).
+
+    Quotes repeat the same few sizes and prices, so results are memoised per (symbol, side of the book, qty,
+    price) in a bounded cache (cleared when full: the values are exact either way).
+    """
+    schedules: dict[str, FeeSchedule] = {}
+    cache: dict[tuple[str, bool, Decimal, Decimal], tuple[Decimal, Decimal]] = {}
+
+    def fee_of(fill: FillEvent) -> tuple[Decimal, Decimal]:
+        key = (fill.symbol, fill.is_maker, fill.qty, fill.price)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        schedule = schedules.get(fill.symbol)
+        if schedule is None:
+            schedule = schedules[fill.symbol] = match_schedule(fill.symbol, config.fee_schedule,
+                                                               config.profile_map)[0]
+        fees = fill_fees(fill, schedule)
+        if len(cache) >= FEE_CACHE_SIZE:
+            cache.clear()
+        found = cache[key] = (fees.fee, fees.rebate)
+        return found
+
+    return fee_of
+
+
+@dataclass
+class JournaledRun:
+    """One run with its journal, ready to :meth:`execute` (from step ``start_step``)."""
+
+    path: Path
+    run: Run
+    writer: JournalWriter
+    conn: sqlite3.Connection
+    lock: JournalLock
+    start_step: int
+
+    def execute(self, progress: ProgressCallback | None = None) -> bytes:
+        """Run to the end; store the report and mark the journal complete; return the report bytes."""
+        from mmexec.canonical import dumps
+
+        loop = self.run.loop
+        source = cast(SteppedMarket, loop.market) if self.start_step else None
+        loop.run(self.run.params(), progress=progress, source=source, start_step=self.start_step)
+        data = dumps(self.run.result().to_report())
+        self.writer.finish(data)
+        return data
+
+    def fills(self) -> Iterator[FillEvent]:
+        return (journaled.fill for journaled in iter_fills(self.conn))
+
+    def close(self) -> None:
+        self.conn.close()
+        self.lock.release()
+
+
+def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, object], fault: Fault | None,
+            checkpoint_every: int, at: Checkpoint | None = None) -> JournalWriter:
+    writer = JournalWriter(conn, snapshot=lambda: dump_snapshot(run_ref[0], externals),
+                           checkpoint_every=checkpoint_every, fault=fault, step=at.step if at else 0,
+                           events_seq=at.events_seq if at else 0, fills_seq=at.fills_seq if at else 0)
+    externals["journal"] = writer
+    return writer
+
+
+def _fresh_run(spec: RunSpec, writer: JournalWriter, utc: str, risk_listeners: Sequence[RiskListener],
+               config_sources: Mapping[str, str] | None) -> Run:
+    """A run from step 0 whose order store is the journal's and whose loop feeds ``writer``."""
+    run = build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources,
+                    order_store=JournaledOrderStore(writer.lookup_order))
+    writer.fee_of = fee_function(run.fee_config)
+    run.loop.journal_hooks.append(writer)
+    return run
+
+
+class _Relay:
+    """A caller's listener as an object of its own type, so the snapshot stores it by name, not by value."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, target: RiskListener) -> None:
+        self.target = target
+
+    def __call__(self, notice: RiskNotice) -> object:
+        return self.target(notice)
+
+
+def _relays(risk_listeners: Sequence[RiskListener]) -> list[_Relay]:
+    return [_Relay(listener) for listener in risk_listeners]
+
+
+def _externals(relays: Sequence[_Relay]) -> dict[str, object]:
+    return {f"risk_listener:{i}": relay for i, relay in enumerate(relays)}
+
+
+def _locked(path: Path) -> tuple[JournalLock, sqlite3.Connection]:
+    lock = JournalLock(path).acquire()
+    try:
+        return lock, connect(path)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: Sequence[RiskListener] = (),
+          config_sources: Mapping[str, str] | None = None, fault: Fault | None = None,
+          checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
+    """A new journaled run at ``path`` (which must not hold a journal yet)."""
+    if spec.venue.exchange != "fake":
+        raise JournalError("--state journals runs on the simulated exchange (fake) only, for now",
+                           source="--exchange")
+    if path.exists() and path.stat().st_size:
+        check_existing(path)
+        raise JournalError("a journal already exists here: continue it with --resume, or choose a new path",
+                           source=str(path))
+    build_run(spec, utc=utc, config_sources=config_sources)  # every configuration error before the file
+    lock, conn = _locked(path)
+    try:
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        conn.execute("INSERT INTO run (id, command, spec, utc, status, created, mmexec_version) "
+                     "VALUES (1, ?, ?, ?, 'running', ?, ?)", (command, spec_to_json(spec), utc, created, __version__))
+        run_ref: list[Run] = []
+        relays = _relays(risk_listeners)
+        writer = _writer(conn, run_ref, _externals(relays), fault, checkpoint_every)
+        run = _fresh_run(spec, writer, utc, relays, config_sources)
+        run_ref.append(run)
+    except BaseException:
+        conn.close()
+        lock.release()
+        raise
+    return JournaledRun(path, run, writer, conn, lock, 0)
+
+
+def open_record(path: Path) -> RunRecord:
+    """Validate ``path`` and read its run record (read-only; nothing is changed)."""
+    if not path.exists():
+        raise JournalError("journal does not exist", source=str(path))
+    check_existing(path)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return read_run(conn, str(path))
+    finally:
+        conn.close()
+
+
+def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fault | None = None,
+           checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
+    """Continue the interrupted run of the journal at ``path`` from its last checkpoint."""
+    record = open_record(path)
+    if record.complete:
+        raise JournalError("the journaled run is already complete (--force re-emits its report)", source=str(path))
+    if record.mmexec_version != __version__:  # checkpoints hold this version's objects
+        raise JournalError(f"the journal was written by mmexec {record.mmexec_version}; resume it with that "
+                           f"version (this is {__version__})", source=str(path))
+    lock, conn = _locked(path)
+    try:
+        record = read_run(conn, str(path))  # under the lock: no other writer changed it since
+        checkpoint = last_checkpoint(conn)
+        relays = _relays(risk_listeners)
+        externals = _externals(relays)
+        run_ref: list[Run] = []
+        writer = _writer(conn, run_ref, externals, fault, checkpoint_every, checkpoint)
+        if checkpoint is None:
+            run = _fresh_run(spec_from_record(record), writer, record.utc or "", relays, None)
+        else:
+            run = cast(Run, load_snapshot(checkpoint.data, externals))
+            if not isinstance(run, Run):
+                raise JournalError("checkpoint does not hold a run", source=str(path))
+            writer.fee_of = fee_function(run.fee_config)
+        run_ref.append(run)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM order_events WHERE seq > ?", (writer.events_seq,))
+        conn.execute("DELETE FROM fills WHERE seq > ?", (writer.fills_seq,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.close()
+        lock.release()
+        raise
+    return JournaledRun(path, run, writer, conn, lock, checkpoint.step if checkpoint is not None else 0)
+
+
+def changed_keys(record: RunRecord, given: Mapping[str, Any]) -> list[str]:
+    """Run keys whose value in ``given`` (validated flags) differs from the journal's spec."""
+    journaled = spec_from_record(record).flat()
+    requested = RunSpec.from_settings({**journaled, **given}).flat()
+    return sorted(k for k in given if k not in OUTPUT_KEYS and k in journaled and requested[k] != journaled[k])
+
+
+__all__ = ["CHECKPOINT_EVERY", "JournaledRun", "changed_keys", "fee_function", "open_record", "resume",
+           "spec_from_record", "spec_to_json", "start"]
+
