@@ -65,7 +65,8 @@ class FeeLedger:
             running.unit = unit
         self._units[symbol] = unit
 
-    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True) -> None:
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True,
+                 timestamp_ms: int = 0) -> None:
         """Account for one fill given in lots and ticks of the symbol's grid (see :meth:`set_grid`)."""
         running = self._by_symbol.get(symbol)
         if running is None:

@@ -176,7 +176,8 @@ class PnlTracker:
         book.lot_raw = raw_at(lot_size, book.qp)
         book.tick_raw = raw_at(tick_size, book.pp)
 
-    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True) -> None:
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True,
+                 timestamp_ms: int = 0) -> None:
         """Apply one fill given in lots and ticks of the symbol's grid (see :meth:`set_grid`): integers only."""
         book = self._books.get(symbol)
         if book is None:

@@ -391,7 +391,7 @@ class ExecutionLoop:
                 self._count_fill(order)
             stats.fills += 1
             for listener in tick_listeners:
-                listener.on_ticks(symbol, buy, lots, ticks, is_maker)
+                listener.on_ticks(symbol, buy, lots, ticks, is_maker, timestamp_ms)
             if events:
                 book = books[symbol]
                 self._fill_event(FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot,

@@ -13,8 +13,9 @@
   Event-driven sources (recorded captures, live feeds) call :meth:`ExecutionLoop.quote` themselves.
 - :data:`FillListener`: called with every fill the loop applies, as a ``FillEvent`` (fills file, markouts, ...).
 - :class:`TickFillListener`: a fill listener that sums integers (the fee ledger, PnL): it learns each
-  instrument's grid and gets fills as ``(symbol, is_buy, lots, ticks, is_maker)``; from a venue without the
-  tick extension it gets the ``FillEvent`` instead. Register with :meth:`ExecutionLoop.add_tick_listener`.
+  instrument's grid and gets fills as ``(symbol, is_buy, lots, ticks, is_maker, timestamp_ms)``; from a venue
+  without the tick extension it gets the ``FillEvent`` instead. Register with
+  :meth:`ExecutionLoop.add_tick_listener` (the fee ledger, PnL and the timeline recorder are registered so).
 - :class:`JournalHook`: observes every order event and fill, and each step (a checkpoint opportunity).
 - :data:`StepHook`: called after each step with the virtual time (e.g. a timeline sampler).
 - :data:`RiskListener`: told about freezes and unfreezes (:class:`RiskNotice`); the CLI prints its notice
@@ -101,7 +102,8 @@ class TickFillListener(Protocol):
 
     def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> object: ...
 
-    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool) -> object: ...
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool,
+                 timestamp_ms: int) -> object: ...
 
     def on_fill(self, fill: FillEvent) -> object: ...
 StepHook = Callable[[int], object]  # called with the virtual time (ms) after each step
