@@ -211,6 +211,8 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
                                    step_ms=m.quote_interval_ms,
                                    run_ms=m.iterations * m.quote_interval_ms if market is None else None,
                                    sample_ms=spec.timeline.sample_ms, max_samples=spec.timeline.max_samples)
+    if replay is not None:
+        replay.market_listeners.append(timeline.on_market_event)  # gaps, resyncs, crossed books
     return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl, timeline, replay)
 
 

@@ -10,13 +10,17 @@ loop's virtual clock is that time in ms. Every ``quote_interval_ms`` of it the l
 at the touch through :meth:`ExecutionLoop.quote` (the engine's :class:`~mmexec.engine.strategy.QuotingPolicy`
 applies the offset and the inventory skew); fills and post-only rejects reach it when the clock passes their
 delivery time. The venue matches each event at exchange time.
+
+Market-data events (a book's sequence gap, resync or crossed touch) reach every callable in
+:attr:`ReplayDriver.market_listeners` as ``(now_ms, kind, symbol)``: the loop's virtual time when the event
+was received (the timeline marks them).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, Decimal
 from types import MappingProxyType
 from typing import Any
@@ -39,6 +43,7 @@ from mmexec.run.spec import RunSpec
 log = logging.getLogger("mmexec.replay")
 _DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT")
 _NS_PER_MS = 1_000_000
+MarketListener = Callable[[int, str, str], object]  # (virtual ms, kind, symbol)
 CLOCK_NOTE = "local receive time, clamped to >= exchange time (strategy); exchange time (venue)"
 
 
@@ -164,7 +169,17 @@ class ReplayDriver:
         self.last_local_ms: int | None = None
         self.first_exch_ms: int | None = None
         self.last_exch_ms: int | None = None
+        self.market_listeners: list[MarketListener] = []
+        for book in market.books.values():
+            book.on_event = self.on_book_event
         loop.use_source(market, requote_bps=spec.strategy.requote_bps)
+
+    def on_book_event(self, kind: str, symbol: str, exch_ms: int) -> None:
+        """A book's gap, resync or crossed touch, passed on at the virtual time it was received (a public
+        method: a journal checkpoint stores bound methods by public name)."""
+        now = self.loop.clock.now_ms()
+        for listener in self.market_listeners:
+            listener(now, kind, symbol)
 
     # ---------------------------------------------------------------- the run
     def run(self, events: Iterable[MarketEvent] | None = None) -> int:
@@ -312,4 +327,5 @@ class ReplayDriver:
         }
 
 
-__all__ = ["ReplayDriver", "ReplayMarket", "maker_fee_bps", "open_source", "refuse_queue_model_without_data"]
+__all__ = ["MarketListener", "ReplayDriver", "ReplayMarket", "maker_fee_bps", "open_source",
+           "refuse_queue_model_without_data"]
