@@ -55,7 +55,7 @@ class LoopTimeline:
             max_samples=max_samples or DEFAULT_MAX_SAMPLES, origin_ms=loop.clock.now_ms(),
         )
         feed = cls(loop, ledger, pnl, recorder)
-        loop.fill_listeners.append(recorder.on_fill)
+        loop.add_tick_listener(recorder)  # fills in integers (a FillEvent only for the fills it keeps)
         loop.step_hooks.append(feed.on_step)
         loop.risk_listeners.append(feed.on_risk)
         return feed

@@ -201,7 +201,9 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     loop = ExecutionLoop(exchange, store, risk, clock=clock, policy=policy)
     ledger = FeeLedger.for_config(fee_config)  # its section carries the fee setup under "schedule"
     pnl = PnlTracker()
-    loop.fill_listeners.extend([ledger.record, pnl.on_fill, *fill_listeners])
+    loop.add_tick_listener(ledger)
+    loop.add_tick_listener(pnl)
+    loop.fill_listeners.extend(fill_listeners)
     loop.risk_listeners.extend(risk_listeners)
     replay = None if market is None else _replay_driver(spec, market, exchange, loop, fee_config)
     m = spec.market
