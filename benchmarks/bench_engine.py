@@ -9,7 +9,7 @@ Throughput is quotes per second = iterations x symbols / engine time, where engi
 Each scenario runs in a fresh interpreter so peak RSS (``ru_maxrss``) belongs to that scenario only.
 
 Scenarios use the CLI's defaults except where named:
-- ``default``: the seed's flags. The edge freeze is latched, so long runs spend most steps frozen (quoting
+- ``default``: the original example's flags. The edge freeze is latched, so long runs spend most steps frozen (quoting
   stops); this is what `mmexec shadow` does out of the box.
 - ``busy``: ``--edge-threshold -1000``: never freezes, the strategy trades on every step of the run.
 - ``workload``: the performance target's workload: ``--edge-threshold 0``, 100,000 iterations x 2 symbols,

@@ -1,4 +1,4 @@
-"""The seed's "Basic Shadow Run", unchanged except for the import line."""
+"""The original "Basic Shadow Run" example, unchanged except for the import line."""
 
 from mmexec import run_shadow_demo
 

@@ -1,4 +1,4 @@
-"""The seed's "Programmatic Usage" of the Bybit dry-run client, with mmexec's import lines.
+"""The original "Programmatic Usage" example of the Bybit dry-run client, with mmexec's import lines.
 
 No request leaves this process: the client signs every request it would send to Bybit V5 and a local
 dry-run venue answers. The demo credentials below therefore never reach Bybit; for your own keys use

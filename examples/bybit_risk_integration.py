@@ -1,4 +1,4 @@
-"""The seed's "Integration with Risk Monitor": a pre-trade risk check, then a Bybit dry-run order.
+"""The original "Integration with Risk Monitor" example: a pre-trade risk check, then a Bybit dry-run order.
 
 The client signs the V5 request it would send and a local dry-run venue answers (no network). The demo
 credentials never leave this process.

@@ -1,4 +1,4 @@
-"""The seed's "Custom Components" and "Manual Quote Processing", unchanged except for the import lines."""
+"""The original "Custom Components" and "Manual Quote Processing", unchanged except for the import lines."""
 
 from mmexec import (
     ExecutionLoop,

@@ -1,4 +1,4 @@
-"""The README's (seed-compatible) names, as thin wrappers over the core's one dialect.
+"""The README's original API names, as thin wrappers over the core's one dialect.
 
 The core classes speak one dialect (``evaluate``/``reserve`` on the risk monitor, ``place_limit`` on venues,
 ``open_order``/``fill_order``/``cancel_order``/``move``/``export`` on the order store, a ``frozen`` property).

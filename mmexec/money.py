@@ -18,6 +18,7 @@ from typing import Self
 
 MONEY_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 MAX_PRECISION = 18
+_UNIT = Decimal(1)
 
 
 def to_ticks(value: Decimal, tick: Decimal, *, passive_up: bool = False) -> int:
@@ -28,6 +29,51 @@ def to_ticks(value: Decimal, tick: Decimal, *, passive_up: bool = False) -> int:
 def from_ticks(ticks: int, tick: Decimal) -> Decimal:
     """The exact decimal of ``ticks`` units of ``tick``."""
     return ticks * tick
+
+
+def precision_of(value: Decimal) -> int:
+    """Decimal places ``value`` is written with (``0.010`` -> 3, ``5E+2`` -> 0)."""
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {value}")
+    return -exponent if exponent < 0 else 0
+
+
+def raw_at(value: Decimal, precision: int) -> int:
+    """``value`` as an integer count of ``10**-precision``; a value off that grid is a ``ValueError``."""
+    scaled = MONEY_CONTEXT.scaleb(value, precision)
+    integral = scaled.to_integral_value()
+    if scaled != integral:
+        raise ValueError(f"{value} has more than {precision} decimal places")
+    return int(integral)
+
+
+def decimal_at(raw: int, precision: int) -> Decimal:
+    """The exact decimal of ``raw * 10**-precision`` (never rounded), without trailing zeros after the point
+    (``decimal_at(1500, 4)`` is ``0.15``, ``decimal_at(40, 1)`` is ``4``)."""
+    while precision > 0 and raw % 10 == 0:
+        raw //= 10
+        precision -= 1
+    return MONEY_CONTEXT.scaleb(Decimal(raw), -precision)
+
+
+def plain(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros after the point, never in exponent form (``1.50`` -> ``1.5``,
+    ``2.00`` -> ``2``, ``100`` -> ``100``)."""
+    if value == value.to_integral_value():
+        return value.quantize(_UNIT, context=MONEY_CONTEXT)
+    return value.normalize(MONEY_CONTEXT)
+
+
+def div_half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-even to an integer (``denominator`` non-zero)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, rest = divmod(numerator, denominator)
+    twice = 2 * rest
+    if twice > denominator or (twice == denominator and quotient & 1):
+        quotient += 1
+    return quotient
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -84,4 +130,5 @@ class Quantity(_Fixed):
             raise ValueError(f"a quantity cannot be negative, got {self}")
 
 
-__all__ = ["MAX_PRECISION", "MONEY_CONTEXT", "Price", "Quantity", "from_ticks", "to_ticks"]
+__all__ = ["MAX_PRECISION", "MONEY_CONTEXT", "Price", "Quantity", "decimal_at", "div_half_even", "from_ticks",
+           "plain", "precision_of", "raw_at", "to_ticks"]

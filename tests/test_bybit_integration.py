@@ -1,4 +1,4 @@
-"""The Bybit dry-run client under the execution loop and risk monitor, and the seed's Bybit examples."""
+"""The Bybit dry-run client under the execution loop and risk monitor, and the original Bybit examples."""
 
 from __future__ import annotations
 

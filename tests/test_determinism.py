@@ -85,7 +85,7 @@ def test_the_stamp_changes_only_the_time_fields(reference_bytes: bytes) -> None:
 
 
 def test_run_shadow_demo_honours_mm_freeze_utc_iso() -> None:
-    # The seed: "Supports MM_FREEZE_UTC_ISO for deterministic timestamps"; conftest sets it to FROZEN.
+    # The README: MM_FREEZE_UTC_ISO pins the time stamp; conftest sets it to FROZEN.
     # Its own usage example calls run_shadow_demo(...) without a stamp and expects deterministic output.
     report = json.loads(run_shadow_demo(symbols=["BTCUSDT"], iterations=5))
     assert report["runtime"]["utc"] == FROZEN

@@ -56,7 +56,7 @@ def test_accepted_order_rests_with_sequential_exchange_ids() -> None:
     assert open_orders[0] == OpenOrder("ORD000001", "CLI00000001", "BTCUSDT", Side.BUY, D("0.02"),
                                        D("50000.0"), D(0), OrderState.OPEN)
     assert venue.get_open_orders("ETHUSDT") == []
-    assert venue.place_limit_order(_req(4)).order_id == "ORD000004"  # the seed's alias
+    assert venue.place_limit_order(_req(4)).order_id == "ORD000004"  # the original API's alias
 
 
 def test_reject_rate_one_rejects_everything_and_uses_no_ids() -> None:

@@ -1,4 +1,4 @@
-"""The seed's usage examples (in examples/) run unchanged except for their import lines."""
+"""The original usage examples (in examples/) run unchanged except for their import lines."""
 
 from __future__ import annotations
 
@@ -27,6 +27,6 @@ def test_custom_components_and_manual_quotes(capsys: pytest.CaptureFixture[str])
     loop = namespace["loop"]
     report = namespace["report"]
     assert report["execution"]["iterations"] == 10
-    json.dumps(report)  # the seed prints it; it must be plain JSON-able data
+    json.dumps(report)  # the example prints it; it must be plain JSON-able data
     # the manual quote went through the same loop
     assert loop.stats.quotes == 11

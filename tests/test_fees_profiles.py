@@ -1,4 +1,4 @@
-"""VIP tiers exactly as the seed's table, build_profile_map, and per-symbol profile files."""
+"""VIP tiers exactly as the README's table, build_profile_map, and per-symbol profile files."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from mmexec.fees.profiles import (
 )
 from mmexec.fees.schedule import FeeSchedule
 
-SEED_TABLE = {  # EXECUTION_ENGINE.md, "Pre-Defined Profiles"
+SEED_TABLE = {  # the README, "Fees, VIP tiers and PnL"
     "VIP0": ("1.0", "7.0", "0.0"),
     "VIP1": ("0.8", "6.5", "1.0"),
     "VIP2": ("0.5", "5.0", "2.5"),

@@ -25,10 +25,12 @@ from mmexec.canonical import to_jsonable
 from mmexec.reporting.html import write_html_report
 from mmexec.run.builder import run_session
 from mmexec.run.spec import RunSpec
+from tests.replay_support import BTC, lines, troubled_capture, write
 
 pytestmark = pytest.mark.skipif(find_browser() is None,
                                 reason="no chromium + chromedriver on PATH (apt-get install chromium chromium-driver)")
 UTC = "2025-01-01T00:00:00Z"
+MAX_PAGE_BYTES = 8_000_000
 
 
 def report(**overrides: Any) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def driver() -> Iterator[Any]:
             browser.quit()
 
 
-def page_problems(driver: Any, page: Path, expected_charts: int) -> None:
+def page_problems(driver: Any, page: Path, expected_charts: int) -> Any:
     driver.get_log("browser")  # drop anything logged before this page
     assert load_report_page(driver, page) == "ready"
     errors = [entry for entry in driver.get_log("browser") if entry["level"] in {"SEVERE", "ERROR"}]
@@ -74,6 +76,7 @@ def page_problems(driver: Any, page: Path, expected_charts: int) -> None:
     histogram = image.histogram()
     assert sum(1 for count in histogram if count) > 20  # anti-aliased text and charts, not a flat fill
     assert histogram[255] < image.width * image.height * 0.97
+    return sizes
 
 
 def test_one_report_with_freezes_renders(driver: Any, tmp_path: Path) -> None:
@@ -97,3 +100,45 @@ def test_report_without_timeline_renders(driver: Any, tmp_path: Path) -> None:
     assert load_report_page(driver, page) == "ready"
     assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
     assert "no timeline in this report" in driver.find_element("id", "charts").text
+
+
+def drawn(driver: Any, chart_id: str) -> dict[str, Any]:
+    """What plotly drew in one chart: its legend entries and vertical-line shapes (dash styles)."""
+    found: dict[str, Any] = driver.execute_script("""
+        var el = document.getElementById(arguments[0]);
+        return {legend: Array.from(el.querySelectorAll('.legendtext')).map(function (t) { return t.textContent; }),
+                shapes: (el.layout.shapes || []).filter(function (s) { return s.x0 === s.x1; })
+                                               .map(function (s) { return s.line.dash; }),
+                bars: el.querySelectorAll('.barlayer .trace').length};""", chart_id)
+    return found
+
+
+def test_replay_report_of_the_btc_capture_renders(driver: Any, tmp_path: Path) -> None:
+    # the README's replay example: mmexec shadow --market replay --data btcusdt_20240808.gz --html run.html
+    data = report(market="replay", data=(BTC,))
+    assert data["risk"]["freeze_events"] == 1 and data["orders"]["fills"] == 20
+    page = write_html_report(tmp_path / "replay.html", [("run.json", data)])
+    assert page.stat().st_size < MAX_PAGE_BYTES
+    charts = page_problems(driver, page, expected_charts=4)  # PnL, inventory, BTCUSDT price, markouts
+    assert [c["id"] for c in charts] == ["chart-pnl", "chart-inventory", "chart-price-BTCUSDT", "chart-markout"]
+    for chart_id in ("chart-pnl", "chart-inventory", "chart-price-BTCUSDT"):
+        assert "freeze (kill switch)" in drawn(driver, chart_id)["legend"]
+    price = drawn(driver, "chart-price-BTCUSDT")["legend"]
+    assert {"mid", "our bid", "our ask", "buy fills (10)", "sell fills (10)"} <= set(price)
+    assert "±max_inv (10000 USD)" in drawn(driver, "chart-inventory")["legend"]
+    markout = drawn(driver, "chart-markout")
+    assert markout["bars"] == 4  # one per horizon
+    assert [text.split(" ")[0] for text in markout["legend"]] == ["100ms", "1s", "5s", "30s"]
+
+
+def test_replay_gaps_and_resyncs_are_marked_on_every_time_axis(driver: Any, tmp_path: Path) -> None:
+    capture = write(tmp_path / "c.txt", lines(troubled_capture()))
+    data = report(market="replay", data=(capture,), edge_threshold=Decimal(-1000), sample_ms=100)
+    page = write_html_report(tmp_path / "gaps.html", [("gaps.json", data)])
+    driver.get_log("browser")
+    assert load_report_page(driver, page) == "ready"
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    for chart_id in ("chart-pnl", "chart-inventory", "chart-price-BTCUSDT"):
+        chart = drawn(driver, chart_id)
+        assert {"market-data gap", "book resync", "crossed book"} <= set(chart["legend"]), chart
+        assert sorted(chart["shapes"]) == ["dashdot", "dot", "longdash"]

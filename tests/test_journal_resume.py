@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -20,9 +21,11 @@ from tests.journal_support import (
     checkpoint_steps,
     kill_env,
     mmexec,
+    outputs,
     run_to_files,
     same_bytes,
 )
+from tests.replay_support import BTC
 
 pytestmark = pytest.mark.skipif(MMEXEC is None, reason="mmexec is not installed: pip install -e .")
 KILLED = -signal.SIGKILL
@@ -176,7 +179,104 @@ def test_a_journal_copied_while_its_run_is_writing(baseline: Path, tmp_path: Pat
     same_bytes(tmp_path, "plain", "resumed")
 
 
-@pytest.mark.skip(reason="--market replay does not exist on this branch yet (#11): when it lands, run "
-                         "test_twenty_sigkills_at_seeded_random_steps_then_resume with a replay RunSpec")
-def test_twenty_sigkills_replay_run() -> None:  # pragma: no cover - skipped until #11
-    raise AssertionError("unreachable")
+# ---------------------------------------------------------------- replay runs
+# The whole BTCUSDT capture (93,954 events, 3,441 quoting steps, about 1.3 s a run); the kill switch never trips
+# (every markout is above -1000 bps), so orders and fills go on to the end. Checkpoints every 250 steps.
+REPLAY = ("shadow", "--market", "replay", "--data", str(BTC), "--edge-threshold", "-1000")
+REPLAY_EVERY = ("--checkpoint-every", "250")
+
+
+@pytest.fixture(scope="module")
+def replay_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("replay_baseline")
+    result = run_to_files(tmp, "plain", *REPLAY)
+    assert result.returncode == 0, result.stderr
+    assert len((tmp / "plain.fills.jsonl").read_bytes().splitlines()) > 200  # a busy run
+    return tmp
+
+
+def _resume_replay(tmp: Path, journal: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    return run_to_files(tmp, "resumed", "shadow", "--resume", str(journal), *REPLAY_EVERY, env=env)
+
+
+def test_twenty_sigkills_replay_run(replay_baseline: Path, tmp_path: Path) -> None:
+    """A replay SIGKILLed at 20 seeded random quoting steps, resumed each time: the same report and fills bytes."""
+    _copy_baseline(replay_baseline, tmp_path)
+    journal = tmp_path / "j.db"
+    instants = sorted(random.Random(11).sample(range(1, 3441), 20))
+    first = run_to_files(tmp_path, "resumed", *REPLAY, *REPLAY_EVERY, "--state", str(journal),
+                         env=kill_env(f"step:{instants[0]}"))
+    assert first.returncode == KILLED, first.stderr
+    for step in instants[1:]:
+        killed = _resume_replay(tmp_path, journal, kill_env(f"step:{step}"))
+        assert killed.returncode == KILLED, (step, killed.stderr)
+    final = _resume_replay(tmp_path, journal)
+    assert final.returncode == 0, final.stderr
+    same_bytes(tmp_path, "plain", "resumed")
+    assert mmexec("shadow", "--resume", str(journal)).returncode == 2  # complete now
+
+
+@pytest.mark.parametrize(("point", "kept"), [("step:100", 0), ("checkpoint:1", 0), ("checkpoint:7", 2),
+                                             ("checkpoint:14", 2)])
+def test_replay_killed_before_a_checkpoint_or_inside_one(replay_baseline: Path, tmp_path: Path, point: str,
+                                                         kept: int) -> None:
+    """Killed before the first checkpoint (the resume starts over), or inside the 1st, 7th or 14th (the final
+    one, with the report) checkpoint transaction. (This replay writes only ~600 order event and fill rows, fewer
+    than a batch transaction's 2,048: its rows reach the journal with the checkpoints.)"""
+    _copy_baseline(replay_baseline, tmp_path)
+    journal = tmp_path / "j.db"
+    killed = run_to_files(tmp_path, "resumed", *REPLAY, *REPLAY_EVERY, "--state", str(journal), env=kill_env(point))
+    assert killed.returncode == KILLED
+    assert len(checkpoint_steps(journal)) == kept  # the killed transaction was rolled back
+    final = _resume_replay(tmp_path, journal)
+    assert final.returncode == 0, final.stderr
+    same_bytes(tmp_path, "plain", "resumed")
+
+
+def test_replay_resumes_from_another_directory_with_a_relative_data_path(replay_baseline: Path,
+                                                                        tmp_path: Path) -> None:
+    """The journal keeps ``--data`` as given; the checkpoint keeps each file's absolute path to reopen it."""
+    _copy_baseline(replay_baseline, tmp_path)
+    shutil.copy(BTC, tmp_path / BTC.name)
+    args = [BTC.name if a == str(BTC) else a for a in REPLAY]
+    journal = tmp_path / "j.db"
+    killed = run_to_files(tmp_path, "resumed", *args, *REPLAY_EVERY, "--state", str(journal),
+                          env=kill_env("step:1800"))
+    assert killed.returncode == KILLED
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out, fills = outputs(tmp_path, "resumed")
+    final = mmexec("shadow", "--resume", str(journal), "--out", str(out), "--fills-out", str(fills), cwd=elsewhere)
+    assert final.returncode == 0, final.stderr
+    same_bytes(tmp_path, "plain", "resumed")
+
+
+def test_replay_resume_refuses_a_changed_capture_and_another_data_flag(tmp_path: Path) -> None:
+    capture = tmp_path / "btc.gz"
+    shutil.copy(BTC, capture)
+    journal = tmp_path / "j.db"
+    args = [str(capture) if a == str(BTC) else a for a in REPLAY]
+    killed = run_to_files(tmp_path, "resumed", *args, *REPLAY_EVERY, "--state", str(journal),
+                          env=kill_env("step:600"))
+    assert killed.returncode == KILLED
+    before = checkpoint_steps(journal)
+
+    other = mmexec("shadow", "--resume", str(journal), "--data", str(BTC))
+    assert other.returncode == 2
+    assert other.stderr.decode().strip().splitlines() == [
+        f"error: differs from the journaled run: --data (a resumed run keeps its configuration) ({journal})"]
+    assert mmexec("shadow", "--resume", str(journal), "--data", str(capture), "--show-config").returncode == 0
+
+    content = bytearray(capture.read_bytes())
+    content[-100] ^= 0xFF  # same size, other bytes
+    capture.write_bytes(bytes(content))
+    changed = run_to_files(tmp_path, "resumed", "shadow", "--resume", str(journal))
+    assert changed.returncode == 2
+    assert changed.stderr.decode().strip().splitlines() == [
+        f"error: the capture changed since the journal was written ({capture})"]
+    assert checkpoint_steps(journal) == before  # the journal is left as it was ...
+    assert not outputs(tmp_path, "resumed")[0].exists()
+    content[-100] ^= 0xFF
+    capture.write_bytes(bytes(content))
+    final = run_to_files(tmp_path, "resumed", "shadow", "--resume", str(journal))
+    assert final.returncode == 0, final.stderr  # ... and resumes once the capture is back

@@ -37,7 +37,7 @@ def test_the_timeline_is_one_part_of_the_result_and_hooks_into_the_loop() -> Non
     run = build_run(RunSpec().replace(iterations=10, sample_ms=300), utc=UTC)
     loop, timeline = run.loop, run.timeline
     assert timeline.on_step in loop.step_hooks and timeline.on_risk in loop.risk_listeners
-    assert timeline.recorder.on_fill in loop.fill_listeners
+    assert timeline.recorder in loop.tick_listeners  # fills in integers (TickFillListener)
     loop.run(run.params())
     assert run.result()["timeline"]["t_ms"] == [300, 600, 900, 1000]
 

@@ -16,12 +16,13 @@ from mmexec.engine.models import FillEvent
 from mmexec.fees.calc import FeeReport, FillFees, RunningTotals, match_schedule, report_of
 from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
+from mmexec.money import MONEY_CONTEXT
 
 
 class FeeLedger:
     """Per-symbol running sums of notional, fees and rebates. Memory grows with symbols, not fills."""
 
-    __slots__ = ("_by_symbol", "_fee_schedule", "_profile_map", "setup", "tier")
+    __slots__ = ("_by_symbol", "_fee_schedule", "_profile_map", "_units", "setup", "tier")
 
     def __init__(
         self,
@@ -34,6 +35,7 @@ class FeeLedger:
         self._fee_schedule = fee_schedule
         self._profile_map = dict(profile_map or {})
         self._by_symbol: dict[str, RunningTotals] = {}
+        self._units: dict[str, Decimal] = {}  # notional of one lot at one tick, per registered symbol
         self.tier = tier
         self.setup = setup
 
@@ -52,6 +54,30 @@ class FeeLedger:
         """Account for one fill without building its result (the run's fill listener)."""
         running = self._by_symbol.get(fill.symbol) or self._running(fill.symbol)
         running.record(fill)
+
+    def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
+        """Register a symbol's tick and lot sizes, for :meth:`on_ticks` (a symbol appears once it trades)."""
+        unit = MONEY_CONTEXT.multiply(tick_size, lot_size)
+        running = self._by_symbol.get(symbol)
+        if running is not None:
+            if (running.maker_ticklots or running.taker_ticklots) and running.unit != unit:
+                raise ValueError(f"{symbol}: the grid changed after fills were recorded on it")
+            running.unit = unit
+        self._units[symbol] = unit
+
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True,
+                 timestamp_ms: int = 0) -> None:
+        """Account for one fill given in lots and ticks of the symbol's grid (see :meth:`set_grid`)."""
+        running = self._by_symbol.get(symbol)
+        if running is None:
+            running = self._running(symbol)
+            running.unit = self._units[symbol]
+        if is_maker:
+            running.maker_fills += 1
+            running.maker_ticklots += lots * ticks
+        else:
+            running.taker_fills += 1
+            running.taker_ticklots += lots * ticks
 
     def totals(self) -> Mapping[str, RunningTotals]:
         """The running sums per symbol (read-only view; e.g. for the timeline)."""

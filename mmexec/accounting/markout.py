@@ -6,6 +6,13 @@ the symbol with exchange time <= t + H. "Net" subtracts the maker fee and adds t
 schedule that priced the fill (bps of notional, so they subtract directly). Fills whose horizon runs past the
 end of the data are not counted. Exact ``Decimal`` arithmetic; means are rounded to 1/10,000 bps.
 
+Distribution: per horizon, over all symbols, the count of fills whose *net* markout falls in each of the fixed
+buckets of :data:`BUCKET_EDGES_BPS` (half-open ``[lo, hi)``, plus an open bucket below the first edge and one
+from the last edge up). Net, because that is what a fill earned and what the edge below watches; the gross
+distribution is the same shifted by the symbol's ``fee_bps``. The edges are symmetric and widen away from 0
+(0.2 bps near the touch, where short horizons sit, up to 50 bps for 30 s moves), so a handful of integers
+describe any run; exact ``Decimal`` comparisons, so the counts are deterministic.
+
 The edge (replay's kill switch): the mean net markout at ``markout_ms`` over the last ``edge_window`` fills of
 a symbol, fed to the risk monitor each time a fill's markout resolves once the window is full; below
 ``--edge-threshold`` it freezes trading exactly like the synthetic edge signal.
@@ -13,6 +20,7 @@ a symbol, fed to the risk monitor each time a fill's markout resolves once the w
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -25,24 +33,28 @@ _BPS = Decimal(10_000)
 _Q = Decimal("0.0001")
 _ZERO = Decimal(0)
 _NEVER = 2**62
+BUCKET_EDGES_BPS = tuple(Decimal(e) for e in ("-50", "-20", "-10", "-5", "-2", "-1", "-0.5", "-0.2", "0",
+                                              "0.2", "0.5", "1", "2", "5", "10", "20", "50"))
 
 
-def _label(horizon_ms: int) -> str:
+def horizon_label(horizon_ms: int) -> str:
     return f"{horizon_ms // 1000}s" if horizon_ms % 1000 == 0 else f"{horizon_ms}ms"
 
 
 class _Sums:
-    __slots__ = ("count", "gross", "net")
+    __slots__ = ("buckets", "count", "gross", "net")
 
     def __init__(self) -> None:
         self.count = 0
         self.gross = _ZERO
         self.net = _ZERO
+        self.buckets = [0] * (len(BUCKET_EDGES_BPS) + 1)  # net markouts per bucket
 
     def add(self, gross: Decimal, net: Decimal) -> None:
         self.count += 1
         self.gross += gross
         self.net += net
+        self.buckets[bisect_right(BUCKET_EDGES_BPS, net)] += 1
 
     def to_dict(self) -> dict[str, Any]:
         n = self.count
@@ -125,7 +137,7 @@ class MarkoutTracker:
                 self.on_edge(symbol, edge)
 
     def section(self) -> dict[str, Any]:
-        labels = [(h, _label(h)) for h in HORIZONS_MS]
+        labels = [(h, horizon_label(h)) for h in HORIZONS_MS]
         by_symbol: dict[str, Any] = {}
         totals = {h: _Sums() for h in HORIZONS_MS}
         for symbol in sorted(self._sums):
@@ -136,11 +148,14 @@ class MarkoutTracker:
                 t.count += sums[h].count
                 t.gross += sums[h].gross
                 t.net += sums[h].net
+                t.buckets = [a + b for a, b in zip(t.buckets, sums[h].buckets, strict=True)]
         return {
             "horizons_ms": list(HORIZONS_MS),
             "fee_bps": {s: self.fee_bps.get(s, _ZERO) for s in sorted(self._sums)},
             "by_symbol": by_symbol,
             "total": {label: totals[h].to_dict() for h, label in labels},
+            "distribution": {"measure": "net_bps", "edges_bps": list(BUCKET_EDGES_BPS),
+                             "counts": {label: totals[h].buckets for h, label in labels}},
             "edge": {"markout_ms": self.markout_ms, "window": self.edge_window, "updates": self.edge_updates,
                      "last_bps": dict(sorted(self.last_edge.items()))},
         }

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOp
 from typing import Any, NamedTuple
 
 from mmexec.engine.models import FillEvent, Number, Position, to_decimal
-from mmexec.money import MONEY_CONTEXT
+from mmexec.money import MONEY_CONTEXT, decimal_at, div_half_even, precision_of, raw_at
 
 # 1e-10 (of the quote currency) is far below any real tick, and keeps every PnL figure short enough (<= 16
 # significant digits for amounts under a million) to survive the JSON edge exactly, so the report's own numbers
@@ -42,41 +42,93 @@ def _divide(numerator: Decimal, denominator: Decimal) -> Decimal:
 
 
 class _Book:
-    """One symbol's open position, its cost, the PnL realized so far and the last traded price."""
+    """One symbol's open position, its cost, the PnL realized so far and the last traded price, fixed-point.
 
-    __slots__ = ("cost", "last_price", "qty", "realized")
+    Quantities are integers of ``10**-qp``, prices of ``10**-pp``; cost and realized PnL of ``10**-cp`` with
+    ``cp = max(qp + pp, DIVISION_PLACES)``, so ``qty * price`` and a rounded share of the cost are both exact
+    integers. A fill written with more decimal places than the book holds refines the scale (no rounding).
+    The integer path (:meth:`PnlTracker.on_ticks`) multiplies ticks and lots by the grid's raw units.
+    """
 
-    def __init__(self) -> None:
-        self.qty = _ZERO
-        self.cost = _ZERO
-        self.realized = _ZERO
-        self.last_price = _ZERO
+    __slots__ = ("cost", "cp", "last_price", "lot_raw", "pp", "qp", "qty", "realized", "scale", "tick_raw")
 
-    def apply(self, signed_qty: Decimal, price: Decimal) -> Decimal:
-        """Trade ``signed_qty`` (positive buys) at ``price``; returns the PnL it realizes."""
-        ctx = MONEY_CONTEXT
+    def __init__(self, qp: int = 0, pp: int = 0) -> None:
+        self.qp = qp
+        self.pp = pp
+        self.cp = max(qp + pp, DIVISION_PLACES)
+        self.scale = 10 ** (self.cp - qp - pp)  # qty * price (raw) -> cost units
+        self.qty = 0
+        self.cost = 0
+        self.realized = 0
+        self.last_price = 0
+        self.lot_raw = 1  # one lot / one tick of the registered grid, in 10**-qp / 10**-pp
+        self.tick_raw = 1
+
+    def refine(self, qp: int, pp: int) -> None:
+        """Hold at least ``qp`` / ``pp`` decimal places of quantity / price (scales every raw value)."""
+        qp, pp = max(qp, self.qp), max(pp, self.pp)
+        if (qp, pp) == (self.qp, self.pp):
+            return
+        dq, dp = 10 ** (qp - self.qp), 10 ** (pp - self.pp)
+        cp = max(qp + pp, DIVISION_PLACES)
+        dc = 10 ** (cp - self.cp)
+        self.qty *= dq
+        self.lot_raw *= dq
+        self.last_price *= dp
+        self.tick_raw *= dp
+        self.cost *= dc
+        self.realized *= dc
+        self.qp, self.pp, self.cp = qp, pp, cp
+        self.scale = 10 ** (cp - qp - pp)
+
+    def apply(self, signed_qty: int, price: int) -> int:
+        """Trade ``signed_qty`` (positive buys, raw) at ``price`` (raw); returns the raw PnL it realizes."""
         self.last_price = price
-        realized = _ZERO
-        if self.qty != 0 and (self.qty > 0) != (signed_qty > 0):
+        scale = self.scale
+        qty = self.qty
+        realized = 0
+        if qty and (qty > 0) != (signed_qty > 0):
             # Against the position: close min(|signed_qty|, |qty|) of it.
-            closing = signed_qty.copy_negate() if signed_qty.copy_abs() <= self.qty.copy_abs() else self.qty
-            # A full close removes exactly the cost (no division); a partial one its share of it.
-            removed = self.cost if closing == self.qty else _divide(ctx.multiply(self.cost, closing), self.qty)
-            realized = ctx.subtract(ctx.multiply(closing, price), removed)
-            self.realized = ctx.add(self.realized, realized)
-            self.qty = ctx.subtract(self.qty, closing)
-            self.cost = ctx.subtract(self.cost, removed)
-            signed_qty = ctx.add(signed_qty, closing)  # what is left opens a position the other way
-        if signed_qty != 0:
-            self.qty = ctx.add(self.qty, signed_qty)
-            self.cost = ctx.add(self.cost, ctx.multiply(signed_qty, price))
+            closing = -signed_qty if abs(signed_qty) <= abs(qty) else qty
+            # A full close removes exactly the cost (no division); a partial one its share of it, rounded
+            # half-even to DIVISION_PLACES.
+            if closing == qty:
+                removed = self.cost
+            else:
+                step = 10 ** (self.cp - DIVISION_PLACES)
+                removed = div_half_even(self.cost * closing, qty * step) * step
+            realized = closing * price * scale - removed
+            self.realized += realized
+            self.qty = qty = qty - closing
+            self.cost -= removed
+            signed_qty += closing  # what is left opens a position the other way
+        if signed_qty:
+            self.qty = qty + signed_qty
+            self.cost += signed_qty * price * scale
         return realized
 
+    def apply_decimal(self, signed_qty: Decimal, price: Decimal) -> Decimal:
+        """:meth:`apply` for exact decimals (the scale is refined to hold them)."""
+        self.refine(precision_of(signed_qty), precision_of(price))
+        return decimal_at(self.apply(raw_at(signed_qty, self.qp), raw_at(price, self.pp)), self.cp)
+
+    @property
+    def position(self) -> Decimal:
+        return decimal_at(self.qty, self.qp)
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        return decimal_at(self.realized, self.cp)
+
+    @property
+    def last_price_decimal(self) -> Decimal:
+        return decimal_at(self.last_price, self.pp)
+
     def avg_price(self) -> Decimal:
-        return _ZERO if self.qty == 0 else _divide(self.cost, self.qty)
+        return _ZERO if self.qty == 0 else _divide(decimal_at(self.cost, self.cp), self.position)
 
     def unrealized(self, mark: Decimal) -> Decimal:
-        return MONEY_CONTEXT.subtract(MONEY_CONTEXT.multiply(self.qty, mark), self.cost)
+        return MONEY_CONTEXT.subtract(MONEY_CONTEXT.multiply(self.position, mark), decimal_at(self.cost, self.cp))
 
 
 class Holding(NamedTuple):
@@ -94,18 +146,45 @@ _FLAT = Holding(_ZERO, _ZERO, _ZERO)
 class PnlTracker:
     """Positions and PnL per symbol, updated by :meth:`on_fill`; memory grows with symbols, not fills."""
 
-    __slots__ = ("_books",)
+    __slots__ = ("_books", "_grids")
 
     def __init__(self) -> None:
         self._books: dict[str, _Book] = {}
+        self._grids: dict[str, tuple[Decimal, Decimal]] = {}
+
+    def _book(self, symbol: str) -> _Book:
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = _Book()
+        return book
 
     def on_fill(self, fill: FillEvent) -> Decimal:
         """Apply one fill; returns the PnL it realized (zero when it only opens or adds)."""
-        book = self._books.get(fill.symbol)
-        if book is None:
-            book = self._books[fill.symbol] = _Book()
         signed = fill.qty if fill.side.sign > 0 else fill.qty.copy_negate()  # exact, unlike unary minus
-        return book.apply(signed, fill.price)
+        return self._book(fill.symbol).apply_decimal(signed, fill.price)
+
+    def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
+        """Register a symbol's tick and lot sizes, for :meth:`on_ticks` (a symbol appears once it trades)."""
+        self._grids[symbol] = (tick_size, lot_size)
+        book = self._books.get(symbol)
+        if book is not None:
+            self._use_grid(book, tick_size, lot_size)
+
+    @staticmethod
+    def _use_grid(book: _Book, tick_size: Decimal, lot_size: Decimal) -> None:
+        book.refine(precision_of(lot_size), precision_of(tick_size))
+        book.lot_raw = raw_at(lot_size, book.qp)
+        book.tick_raw = raw_at(tick_size, book.pp)
+
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool = True,
+                 timestamp_ms: int = 0) -> None:
+        """Apply one fill given in lots and ticks of the symbol's grid (see :meth:`set_grid`): integers only."""
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = _Book()
+            self._use_grid(book, *self._grids[symbol])
+        qty = lots * book.lot_raw
+        book.apply(qty if is_buy else -qty, ticks * book.tick_raw)
 
     def symbols(self) -> list[str]:
         return sorted(self._books)
@@ -113,22 +192,24 @@ class PnlTracker:
     def holding(self, symbol: str) -> Holding:
         """``symbol``'s position, cost and realized PnL now (all zero before its first fill)."""
         book = self._books.get(symbol)
-        return _FLAT if book is None else Holding(book.qty, book.cost, book.realized)
+        if book is None:
+            return _FLAT
+        return Holding(book.position, decimal_at(book.cost, book.cp), book.realized_pnl)
 
     def position(self, symbol: str) -> Position:
         book = self._books.get(symbol)
         if book is None:
             return Position(symbol=symbol, qty=_ZERO)
-        return Position(symbol=symbol, qty=book.qty, avg_price=book.avg_price())
+        return Position(symbol=symbol, qty=book.position, avg_price=book.avg_price())
 
     def realized(self, symbol: str | None = None) -> Decimal:
         """Realized PnL of ``symbol``, or of all symbols."""
         if symbol is not None:
             book = self._books.get(symbol)
-            return _ZERO if book is None else book.realized
+            return _ZERO if book is None else book.realized_pnl
         total = _ZERO
         for book in self._books.values():
-            total = MONEY_CONTEXT.add(total, book.realized)
+            total = MONEY_CONTEXT.add(total, book.realized_pnl)
         return total
 
     def section(
@@ -155,23 +236,24 @@ class PnlTracker:
         for sym in sorted(symbols):
             book = self._books.get(sym) or _Book()
             mid = last_mids.get(sym)
-            mark = to_decimal(mid) if mid is not None else book.last_price
+            mark = to_decimal(mid) if mid is not None else book.last_price_decimal
             unrealized = book.unrealized(mark)
+            realized = book.realized_pnl
             entry: dict[str, Any] = {
-                "position": book.qty,
+                "position": book.position,
                 "avg_entry_price": book.avg_price(),
                 "mark_price": mark,
-                "realized": book.realized,
+                "realized": realized,
                 "unrealized": unrealized,
-                "gross": ctx.add(book.realized, unrealized),
+                "gross": ctx.add(realized, unrealized),
             }
             if fee_map is not None and rebate_map is not None:
                 sym_fees = to_decimal(fee_map.get(sym, _ZERO))
                 sym_rebates = to_decimal(rebate_map.get(sym, _ZERO))
                 entry["fees"], entry["rebates"] = sym_fees, sym_rebates
-                entry["net"] = net_pnl(book.realized, unrealized, sym_fees, sym_rebates)
+                entry["net"] = net_pnl(realized, unrealized, sym_fees, sym_rebates)
             by_symbol[sym] = entry
-            total_realized = ctx.add(total_realized, book.realized)
+            total_realized = ctx.add(total_realized, realized)
             total_unrealized = ctx.add(total_unrealized, unrealized)
         total_fees = _total(fees)
         total_rebates = _total(rebates)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from mmexec.engine.models import FillEvent
+from mmexec.engine.models import FillEvent, Side
 
 DEFAULT_MAX_SAMPLES = 1000
 TARGET_SAMPLES = 300  # the automatic interval aims at about this many points
@@ -96,8 +96,8 @@ class SymbolState:
 class TimelineRecorder:
     """Collects the ``timeline`` section of one run (see the module docstring)."""
 
-    __slots__ = ("_event_seq", "_events", "_fill_stride", "_fills", "_fills_seen", "_other_dropped", "_states",
-                 "_t_ms", "max_samples", "next_due_ms", "origin_ms", "sample_ms", "symbols")
+    __slots__ = ("_event_seq", "_events", "_fill_stride", "_fills", "_fills_seen", "_grids", "_other_dropped",
+                 "_states", "_t_ms", "max_samples", "next_due_ms", "origin_ms", "sample_ms", "symbols")
 
     def __init__(self, symbols: Sequence[str], *, sample_ms: int, max_samples: int = DEFAULT_MAX_SAMPLES,
                  origin_ms: int = 0) -> None:
@@ -118,6 +118,7 @@ class TimelineRecorder:
         self._events: list[tuple[int, dict[str, Any]]] = []
         self._event_seq = 0
         self._other_dropped = 0
+        self._grids: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (tick, lot), for on_ticks
 
     # ---------------------------------------------------------------- samples
     def due(self, t_ms: int) -> bool:
@@ -182,17 +183,34 @@ class TimelineRecorder:
     # ---------------------------------------------------------------- events
     def on_fill(self, fill: FillEvent) -> None:
         """Fill listener: keep every ``stride``-th fill, at most ``max_samples`` of them (the hot path)."""
+        if self._keep():
+            self._event_seq += 1
+            self._fills.append((self._event_seq, fill))
+
+    def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
+        """Integer fill listener (``TickFillListener``): a symbol's grid, for :meth:`on_ticks`."""
+        self._grids[symbol] = (tick_size, lot_size)
+
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool, timestamp_ms: int) -> None:
+        """:meth:`on_fill` of a fill in lots and ticks: a ``FillEvent`` is built only for a fill that is kept."""
+        if self._keep():
+            tick, lot = self._grids[symbol]
+            self._event_seq += 1
+            self._fills.append((self._event_seq, FillEvent("", "", symbol, Side.BUY if is_buy else Side.SELL,
+                                                           lots * lot, ticks * tick, timestamp_ms, is_maker)))
+
+    def _keep(self) -> bool:
+        """Count a fill; True when it is one of the kept ones (every ``stride``-th, thinning past the cap)."""
         index = self._fills_seen
         self._fills_seen = index + 1
         if index % self._fill_stride:
-            return
+            return False
         if len(self._fills) >= self.max_samples:
             self._fills = self._fills[::2]
             self._fill_stride *= 2
             if index % self._fill_stride:
-                return
-        self._event_seq += 1
-        self._fills.append((self._event_seq, fill))
+                return False
+        return True
 
     @property
     def events_dropped(self) -> int:

@@ -6,6 +6,8 @@ virtual time). Per step it costs one integer comparison unless a sample is due; 
 the (immutable) values of the books, open orders, PnL and fees through their public read-only views
 (:attr:`ExecutionLoop.books`, :meth:`InMemoryOrderStore.get_open_orders`, :meth:`PnlTracker.holding`,
 :meth:`FeeLedger.totals`). The series' Decimals are computed when the section is built, after the run.
+:meth:`LoopTimeline.on_market_event` takes market-data events (a replay driver's or live feed's gaps,
+resyncs, crossed books, reconnects) at their virtual clock time.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class LoopTimeline:
             max_samples=max_samples or DEFAULT_MAX_SAMPLES, origin_ms=loop.clock.now_ms(),
         )
         feed = cls(loop, ledger, pnl, recorder)
-        loop.fill_listeners.append(recorder.on_fill)
+        loop.add_tick_listener(recorder)  # fills in integers (a FillEvent only for the fills it keeps)
         loop.step_hooks.append(feed.on_step)
         loop.risk_listeners.append(feed.on_risk)
         return feed
@@ -73,6 +75,11 @@ class LoopTimeline:
             recorder.on_freeze(t_ms, notice.symbol or "", notice.reason)
         else:
             recorder.on_unfreeze(t_ms)
+
+    def on_market_event(self, now_ms: int, kind: str, symbol: str | None = None) -> None:
+        """Market listener: a ``gap`` / ``resync`` / ``crossed`` / ``reconnect`` at clock time ``now_ms``."""
+        recorder = self.recorder
+        recorder.on_market_event(now_ms - recorder.origin_ms, kind, symbol)
 
     def states(self) -> dict[str, LoopSnapshot]:
         """A read-only view of every symbol's state now. It captures references to immutable values only

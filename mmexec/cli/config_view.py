@@ -93,7 +93,8 @@ def render_toml(data: Mapping[str, Any]) -> str:
     for name, keys in data["tables"].items():
         lines += ["", f"[{name}]"]
         for key, info in keys.items():
-            note = f"  # {info['origin']}; env {info['env']}"
+            env = f"env {info['env']}"
+            note = f"  # {info['origin']}" if info["origin"] == env else f"  # {info['origin']}; {env}"
             if info["value"] is None:
                 lines.append(f"# {key} = (not set){note}")
             else:

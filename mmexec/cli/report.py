@@ -111,6 +111,9 @@ def show(
     max_items: Annotated[
         int, typer.Option("--max-items", min=1, metavar="N", help="List items shown before '... and M more'.")
     ] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, metavar="N", help="Rows per section table, 0 = all.")
+    ] = 200,
     max_input_size: Annotated[
         str | None, typer.Option(SIZE_FLAG, metavar="SIZE", help=SIZE_HELP, show_default=False)
     ] = None,
@@ -129,7 +132,7 @@ def show(
             have = ", ".join(format_path((n,)) for n in names) or "none"
             raise ConfigError(f"no section {name!r} in the report (it has: {have})", source="flag --section")
     headline = None if section else headline_table(report, max_items)
-    tables = render_report(report, section or names, max_items)
+    tables = render_report(report, section or names, max_items, limit)
     if headline is not None or tables:
         print_tables([*([headline] if headline is not None else []), *tables])
     if not report:

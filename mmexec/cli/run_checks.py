@@ -41,6 +41,22 @@ def refuse_foreign_keys(loaded: Loaded[RunSettings]) -> None:
         raise ConfigError(f"{key} needs recorded market data: add --market replay --data FILE", source=origins[key])
 
 
+STDOUT_ARG = Path("-")
+
+
+def stdout_dash(out: Path | None, fills_out: Path | None) -> tuple[Path | None, Path | None]:
+    """``-`` names stdout: ``--out -`` is the default (the report on stdout), ``--fills-out -`` writes the fills
+    there, which needs the report in a file (``--out FILE``) so the two never mix."""
+    if out == STDOUT_ARG:
+        out = None
+    if fills_out == STDOUT_ARG:
+        if out is None:
+            raise ConfigError("--fills-out - and the report would both go to stdout; give --out FILE for the report",
+                              source="flags --out, --fills-out")
+        fills_out = Path("/dev/stdout")
+    return out, fills_out
+
+
 def check_outputs(out: Path | None, fills_out: Path | None, state: Path | None = None,
                   html: Path | None = None) -> None:
     """``--out``, ``--fills-out``, ``--html`` and the journal (``--state`` / ``--resume``) must be different files

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mmexec.canonical import dumps
-from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, warn_cannot_trade
+from mmexec.cli.run_checks import check_outputs, refuse_foreign_keys, stdout_dash, warn_cannot_trade
 from mmexec.cli.run_outputs import (
     JournalOptions,
     print_freeze_notice,
@@ -35,6 +35,7 @@ def load_run_settings(table: str, flags: dict[str, Any], config: Path | None) ->
 def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: Path | None,
                 fills_out: Path | None, progress: bool | None, show_config: bool = False,
                 html: Path | None = None, journal: JournalOptions | None = None) -> None:
+    out, fills_out = stdout_dash(out, fills_out)  # `-` names stdout
     journal = journal or JournalOptions()
     if journal.resume is not None:  # the configuration comes from the journal
         from mmexec.cli.journal_run import execute_resume

@@ -13,9 +13,10 @@ from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from mmexec.config.files import ConfigFile
+from mmexec.config.files import KNOWN_TABLES, ConfigFile
 from mmexec.errors import ConfigError
 
+ENV_PREFIX = "MMEXEC_"
 _ACTIVE_FILE: ContextVar[ConfigFile | None] = ContextVar("mmexec_config_file", default=None)
 
 
@@ -128,7 +129,13 @@ def unknown_key(cls: type[TableSettings], key: str, origin: str) -> ConfigError:
 
 
 def _refuse_unknown_env(cls: type[TableSettings], env: Mapping[str, str]) -> None:
-    """``MMEXEC_<TABLE>__<KEY>`` with a key the table does not have is refused, like an unknown TOML key."""
+    """``MMEXEC_<TABLE>__<KEY>`` with a table or key that does not exist is refused, like in the TOML file."""
+    for name in sorted(env):
+        table, sep, _ = name.upper().removeprefix(ENV_PREFIX).partition("__")
+        if name.upper().startswith(ENV_PREFIX) and sep and table.lower() not in KNOWN_TABLES:
+            known = ", ".join(f"[{t}]" for t in KNOWN_TABLES)
+            raise ConfigError(f"unknown table {table.lower()!r} (expected one of {known})"
+                              f"{did_you_mean(table, KNOWN_TABLES)}", source=f"env {name}")
     prefix = str(cls.model_config.get("env_prefix", "")).upper()
     if not prefix:
         return

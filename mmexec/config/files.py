@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,12 +51,21 @@ def resolve_config_file(
     return None
 
 
+_STDIN_CONFIG: list[bytes] = []  # `--config -`: stdin is read once, however often the file is resolved
+
+
+def _read_stdin_once() -> bytes:
+    if not _STDIN_CONFIG:
+        _STDIN_CONFIG.append(sys.stdin.buffer.read())
+    return _STDIN_CONFIG[0]
+
+
 def _parse(path: Path, chosen_by: str) -> ConfigFile:
     where = f"{chosen_by} {path}"
-    if not path.exists():
+    if str(path) != "-" and not path.exists():
         raise ConfigError(f"config file {str(path)!r} does not exist", source=chosen_by)
     try:
-        raw = path.read_bytes()
+        raw = _read_stdin_once() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror}", source=where) from None
     try:

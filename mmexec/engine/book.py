@@ -6,17 +6,26 @@ from decimal import Decimal
 
 from mmexec.engine.market import Instrument
 from mmexec.engine.order_store import StoredOrder
+from mmexec.engine.risk import Exposure
 
 
 class QuoteBook:
     """One symbol's resting bid and ask (``None`` when the side is empty) and the last touch seen."""
 
-    __slots__ = ("ask", "ask_blocked_at", "ask_ticks", "bid", "bid_blocked_at", "bid_ticks", "inst",
-                 "last_ask_ticks", "last_bid_ticks", "requote_ticks", "symbol")
+    __slots__ = ("ask", "ask_blocked_at", "ask_ticks", "bid", "bid_blocked_at", "bid_ticks", "exposure", "inst",
+                 "last_ask_ticks", "last_bid_ticks", "lot", "lots", "requote_ticks", "symbol", "tick")
 
-    def __init__(self, inst: Instrument, requote_ticks: int) -> None:
+    def __init__(self, inst: Instrument, requote_ticks: int, exposure: Exposure) -> None:
         self.inst = inst
         self.symbol = inst.symbol
+        self.tick = inst.tick_size
+        self.lot = inst.lot_size
+        lots = inst.order_qty / inst.lot_size
+        if lots != lots.to_integral_value() or lots <= 0:
+            raise ValueError(f"{inst.symbol}: order_qty {inst.order_qty} is not a whole number of lots of "
+                             f"{inst.lot_size}")
+        self.lots = int(lots)  # the quote size in whole lots
+        self.exposure = exposure  # the risk monitor's integer handle for this symbol
         self.requote_ticks = requote_ticks
         self.bid: StoredOrder | None = None
         self.ask: StoredOrder | None = None

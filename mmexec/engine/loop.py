@@ -7,6 +7,12 @@ decision. Prices live on each instrument's tick grid: the hot path works in inte
 :class:`~mmexec.engine.ports.MarketSource` (instruments) -- the loop steps a stepped source itself
 (:meth:`run`), event-driven drivers call :meth:`quote`.
 
+Fixed point: orders, risk and fills travel as integer ticks and lots of each instrument's grid. A venue with
+the optional :class:`~mmexec.engine.ports.TickVenue` extension is driven in integers end to end; any other
+:class:`~mmexec.engine.ports.Venue` gets ``Decimal`` requests and gives ``FillEvent`` s. ``tick_listeners``
+(:class:`~mmexec.engine.ports.TickFillListener`: the fee ledger, PnL) take fills as integers; ``FillEvent`` s
+are built only when a ``fill_listener`` or journal hook is registered.
+
 Observers: ``fill_listeners`` (every applied fill), ``journal_hooks`` (order events, fills, steps),
 ``step_hooks`` (virtual time after each step) and ``risk_listeners`` (freezes and unfreezes). The engine
 prints nothing and reads no clock but its :class:`VirtualClock`.
@@ -16,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
 from mmexec.engine.book import QuoteBook
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.market import Instrument
-from mmexec.engine.models import Number, OrderState, PlaceOrderRequest, Quote, Side, to_decimal
+from mmexec.engine.models import FillEvent, Number, OrderState, PlaceOrderRequest, Quote, Side, to_decimal
 from mmexec.engine.order_store import InMemoryOrderStore, StoredOrder
 from mmexec.engine.params import ExecutionParams
 from mmexec.engine.ports import (
@@ -35,6 +42,8 @@ from mmexec.engine.ports import (
     RiskNotice,
     StepHook,
     SteppedMarket,
+    TickFillListener,
+    TickVenue,
     Venue,
 )
 from mmexec.engine.report import LoopStats, build_core_report
@@ -71,6 +80,7 @@ class ExecutionLoop:
         self.utc = utc  # stamps runtime.utc when the params carry none (the engine never reads the wall clock)
         self.stats = LoopStats()
         self.fill_listeners: list[FillListener] = []
+        self.tick_listeners: list[TickFillListener] = []
         self.journal_hooks: list[JournalHook] = []
         self.step_hooks: list[StepHook] = []
         self.risk_listeners: list[RiskListener] = []
@@ -83,6 +93,8 @@ class ExecutionLoop:
         self.market: MarketSource | None = None
         # Optional venue extension: the time of the earliest scheduled fill, to skip idle polls.
         self._next_fill_ms: Callable[[], int | None] | None = getattr(exchange, "next_fill_ms", None)
+        # Optional venue extension: orders and fills in integer ticks and lots.
+        self._ticks: TickVenue | None = exchange if isinstance(exchange, TickVenue) else None
 
     # ---------------------------------------------------------------- instruments and books
     @property
@@ -98,10 +110,27 @@ class ExecutionLoop:
     def add_instruments(self, instruments: Mapping[str, Instrument], *, requote_bps: Number | None = None) -> None:
         """Register the instruments to quote (a market source's); already registered symbols are kept."""
         policy = self._policy(requote_bps)
+        risk = self.risk_monitor
         for symbol, inst in instruments.items():
             if symbol not in self._books:
-                self._books[symbol] = QuoteBook(inst, policy.requote_ticks(inst))
-                self.risk_monitor.set_grid(symbol, inst.tick_size)
+                tick, lot = inst.tick_size, inst.lot_size
+                risk.set_grid(symbol, tick, lot)
+                self._books[symbol] = QuoteBook(inst, policy.requote_ticks(inst), risk.exposure(symbol))
+                self.order_store.set_grid(symbol, tick, lot)
+                venue_grid = getattr(self.exchange, "set_grid", None)  # part of TickVenue, useful without it too
+                if callable(venue_grid):
+                    venue_grid(symbol, tick, lot)
+        self._sync_grids()
+
+    def add_tick_listener(self, listener: TickFillListener) -> None:
+        """Register a listener of integer fills (it learns the grid of every instrument, now and later)."""
+        self.tick_listeners.append(listener)
+        self._sync_grids()
+
+    def _sync_grids(self) -> None:
+        for book in self._books.values():
+            for listener in self.tick_listeners:
+                listener.set_grid(book.symbol, book.tick, book.lot)
 
     def use_source(self, source: MarketSource, *, requote_bps: Number | None = None) -> None:
         """Trade the instruments of ``source`` (drivers then call :meth:`quote` or :meth:`run`)."""
@@ -142,7 +171,7 @@ class ExecutionLoop:
         bid = int((quote.bid / tick).to_integral_value(rounding=ROUND_FLOOR))
         ask = int((quote.ask / tick).to_integral_value(rounding=ROUND_CEILING))
         self.stats.quotes += 1
-        self._quote(book, bid, ask)
+        self._quote(book, bid, ask, self.clock.now_ms())
 
     def quote(self, symbol: str, bid_ticks: int, ask_ticks: int) -> None:
         """Apply the quoting policy to a touch of a registered instrument (see :meth:`add_instruments`)."""
@@ -150,15 +179,18 @@ class ExecutionLoop:
         if book is None:
             raise KeyError(f"{symbol} is not a registered instrument of this loop")
         self.stats.quotes += 1
-        self._quote(book, bid_ticks, ask_ticks)
+        self._quote(book, bid_ticks, ask_ticks, self.clock.now_ms())
 
-    def _quote(self, book: QuoteBook, bid: int, ask: int) -> None:
+    def _quote(self, book: QuoteBook, bid: int, ask: int, now: int) -> None:
         # Invariant: book.bid / book.ask is None or an active order (fills and cancels clear it).
         # An empty side is retried at once, except after a risk block: then it waits, like a resting
         # order, until the risk state changes or the touch moves more than requote_bps.
         book.last_bid_ticks = bid
         book.last_ask_ticks = ask
         risk = self.risk_monitor
+        exposure = book.exposure
+        if bid + ask != exposure.mark_key:  # the total limit values every symbol at its latest mid
+            risk.mark_mid(exposure, bid + ask)
         if risk.frozen:
             return
         shifted = self._shifted
@@ -167,28 +199,28 @@ class ExecutionLoop:
         version = risk.version
         rq = book.requote_ticks
         order = book.bid
+        moved = book.bid_ticks - bid  # |moved| > rq, without the abs() call (this runs for every quote)
         # A side whose cancel failed keeps its order: never two resting orders on one side.
-        if (abs(book.bid_ticks - bid) > rq or (order is None and book.bid_blocked_at != version)) and (
+        if (moved > rq or moved < -rq or (order is None and book.bid_blocked_at != version)) and (
                 order is None or self._cancel(order)):
-            self._place(book, _BUY, bid)
+            self._place(book, _BUY, bid, now)
         order = book.ask
-        if (abs(book.ask_ticks - ask) > rq or (order is None and book.ask_blocked_at != version)) and (
+        moved = book.ask_ticks - ask
+        if (moved > rq or moved < -rq or (order is None and book.ask_blocked_at != version)) and (
                 order is None or self._cancel(order)):
-            self._place(book, _SELL, ask)
+            self._place(book, _SELL, ask, now)
 
-    def _place(self, book: QuoteBook, side: Side, ticks: int) -> None:
+    def _place(self, book: QuoteBook, side: Side, ticks: int, now: int) -> None:
         risk = self.risk_monitor
         stats = self.stats
-        inst = book.inst
-        price = ticks * inst.tick_size
-        qty = inst.order_qty
+        lots = book.lots
         symbol = book.symbol
         buy = side is _BUY
         if buy:
             book.bid_ticks = ticks
         else:
             book.ask_ticks = ticks
-        reason = risk.evaluate(symbol, side, qty, price)
+        reason = risk.check(book.exposure, buy, lots, ticks)
         if reason is not None:
             risk.count_block(reason)
             stats.risk_blocks += 1
@@ -201,20 +233,31 @@ class ExecutionLoop:
             book.bid_blocked_at = -1
         else:
             book.ask_blocked_at = -1
-        now = self.clock.now_ms()
         store = self.order_store
-        order = store.create(symbol, side, qty, price, now_ms=now)
-        coid = order.client_order_id
-        response = self.exchange.place_limit(PlaceOrderRequest.exact(coid, symbol, side, qty, price))
+        venue = self._ticks
         stats.placed += 1
-        if not response.success or response.order_id is None:
-            store.reject_order(order, response.message, now)
+        if venue is not None:  # integers end to end
+            coid = store.next_client_order_id()
+            order_id = venue.place_ticks(coid, symbol, buy, lots, ticks)
+            order = store.add_placed(coid, symbol, side, lots, ticks, order_id, now,
+                                     venue.last_reject_message if order_id is None else "")
+            accepted = order_id is not None
+        else:
+            qty, price = book.inst.order_qty, ticks * book.tick
+            order = store.create(symbol, side, qty, price, now_ms=now)
+            response = self.exchange.place_limit(PlaceOrderRequest.exact(order.client_order_id, symbol, side, qty,
+                                                                         price))
+            accepted = response.success and response.order_id is not None
+            if accepted:
+                store.open_order(order, response.order_id or "", now)
+            else:
+                store.reject_order(order, response.message, now)
+        if not accepted:
             stats.rejected += 1
             if self.journal_hooks:
                 self._journal("rejected", order, now)
             return
-        store.open_order(order, response.order_id, now)
-        risk.reserve(symbol, side, qty * price)
+        risk.reserve_ticks(book.exposure, buy, lots * ticks)
         if buy:
             book.bid = order
         else:
@@ -243,7 +286,7 @@ class ExecutionLoop:
             return False
         now = self.clock.now_ms()
         self.order_store.cancel_order(order, now)
-        self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
+        self._release_reservation(order)
         self.stats.canceled += 1
         self._release(order)
         if self.journal_hooks:
@@ -258,12 +301,21 @@ class ExecutionLoop:
             return False
         now = self.clock.now_ms()
         self.order_store.reject_order(order, message, now)
-        self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
+        self._release_reservation(order)
         self.stats.rejected += 1
         self._release(order)
         if self.journal_hooks:
             self._journal("rejected", order, now)
         return True
+
+    def _release_reservation(self, order: StoredOrder) -> None:
+        """Release the risk reservation of ``order``'s unfilled remainder (in integers when on its grid)."""
+        book = self._books.get(order.symbol)
+        if book is not None and order.registered:
+            self.risk_monitor.reserve_ticks(book.exposure, order.side is _BUY,
+                                            -(order.lots - order.filled_lots) * order.ticks)
+        else:
+            self.risk_monitor.reserve(order.symbol, order.side, -(order.remaining_qty * order.price))
 
     def cancel_all(self) -> int:
         """Cancel every active order; returns how many were canceled."""
@@ -281,6 +333,8 @@ class ExecutionLoop:
             due = next_due()
             if due is None or due > self.clock.now_ms():
                 return 0
+        if self._ticks is not None:
+            return self._apply_tick_fills(self._ticks)
         count = 0
         store = self.order_store
         risk = self.risk_monitor
@@ -290,25 +344,66 @@ class ExecutionLoop:
             if order is None:
                 stats.unknown_fills += 1
                 continue
+            store.fill_order(order, fill.qty, fill.timestamp_ms)
             if order.state is _CANCELED:
-                store.fill_order(order, fill.qty, fill.timestamp_ms)
                 risk.apply_fill(order.symbol, order.side, fill.qty, fill.price)  # its reservation is gone
                 stats.late_fills += 1
             else:
-                store.fill_order(order, fill.qty, fill.timestamp_ms)
                 risk.on_execution(order.symbol, order.side, fill.qty, fill.price, order.price)
-                if order.state is _FILLED:
-                    stats.filled += 1
-                    self._release(order)
-                else:
-                    stats.partial_fills += 1
+                self._count_fill(order)
             stats.fills += 1
-            for listener in self.fill_listeners:
-                listener(fill)
-            for hook in self.journal_hooks:
-                hook.on_fill(fill)
+            for tick_listener in self.tick_listeners:
+                tick_listener.on_fill(fill)
+            self._fill_event(fill)
             count += 1
         return count
+
+    def _count_fill(self, order: StoredOrder) -> None:
+        if order.state is _FILLED:
+            self.stats.filled += 1
+            self._release(order)
+        else:
+            self.stats.partial_fills += 1
+
+    def _apply_tick_fills(self, venue: TickVenue) -> int:
+        """:meth:`on_fill` for a :class:`TickVenue`: integers only, unless a listener wants ``FillEvent`` s."""
+        count = 0
+        store = self.order_store
+        risk = self.risk_monitor
+        stats = self.stats
+        books = self._books
+        tick_listeners = self.tick_listeners
+        events = bool(self.fill_listeners or self.journal_hooks)
+        for coid, lots, ticks, timestamp_ms, is_maker, fill_id in venue.stream_fill_ticks():
+            order = store.get(coid)
+            if order is None:
+                stats.unknown_fills += 1
+                continue
+            symbol = order.symbol
+            buy = order.side is _BUY
+            exposure = books[symbol].exposure
+            store.fill_lots(order, lots, timestamp_ms)
+            if order.state is _CANCELED:
+                risk.fill_ticks(exposure, buy, lots, ticks, None)  # its reservation is gone
+                stats.late_fills += 1
+            else:
+                risk.fill_ticks(exposure, buy, lots, ticks, order.ticks)
+                self._count_fill(order)
+            stats.fills += 1
+            for listener in tick_listeners:
+                listener.on_ticks(symbol, buy, lots, ticks, is_maker, timestamp_ms)
+            if events:
+                book = books[symbol]
+                self._fill_event(FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot,
+                                           ticks * book.tick, timestamp_ms, is_maker, fill_id))
+            count += 1
+        return count
+
+    def _fill_event(self, fill: FillEvent) -> None:
+        for listener in self.fill_listeners:
+            listener(fill)
+        for hook in self.journal_hooks:
+            hook.on_fill(fill)
 
     # ---------------------------------------------------------------- edge / freeze
     def on_edge_update(self, symbol: str, net_bps: Number) -> bool:
@@ -365,6 +460,7 @@ class ExecutionLoop:
         market = source if source is not None else params.make_market()
         self.market = market
         books = [self._book(symbol, params) for symbol in params.symbols]
+        self._sync_grids()
         steps = [(book, book.symbol, market.walk(book.symbol)) for book in books]
         advance = self.clock.advance
         interval = params.quote_interval_ms
@@ -372,18 +468,21 @@ class ExecutionLoop:
         threshold = risk.edge_freeze_threshold_bps
         # Fast float guard band around the exact Decimal threshold; the exact comparison decides inside it.
         near = float(threshold) + 1e-6
-        on_fill = self.on_fill
+        tick_venue = self._ticks
+        # due fills, without on_fill's own due check (done here): the integer path directly when there is one
+        on_fill = self.on_fill if tick_venue is None else partial(self._apply_tick_fills, tick_venue)
         on_edge = self.on_edge_update
         latest_edges = risk.latest_edges
-        latest_mids = risk.latest_mids
         quote = self._quote
         step_hooks = self.step_hooks
         journal_hooks = self.journal_hooks
         after = params.unfreeze_after_ms
         every = max(1, params.iterations // 100)
+        next_due = self._next_fill_ms
         for i in range(start_step, params.iterations):
             now = advance(interval)
-            on_fill()
+            if next_due is None or ((due := next_due()) is not None and due <= now):
+                on_fill()
             if self._frozen_at_ms is not None:
                 self._maybe_unfreeze(after)
             for book, symbol, step in steps:
@@ -391,8 +490,7 @@ class ExecutionLoop:
                 latest_edges[symbol] = edge
                 if edge < near:
                     on_edge(symbol, edge)
-                latest_mids[symbol] = bid + ask
-                quote(book, bid, ask)
+                quote(book, bid, ask, now)
             if step_hooks:
                 for hook in step_hooks:
                     hook(now)
@@ -401,7 +499,7 @@ class ExecutionLoop:
                     journal.on_step(now)
             if progress is not None and (i + 1) % every == 0:
                 progress(i + 1, params.iterations)
-        on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run
+        self.on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run
         self.stats.quotes += params.iterations * len(steps)
         self.stats.iterations += params.iterations
         return build_core_report(self, params)

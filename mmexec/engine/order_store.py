@@ -8,6 +8,12 @@ Only the transitions of the order lifecycle are allowed (an illegal one raises :
 
 Terminal orders (FILLED, CANCELED, REJECTED) are kept for lookups up to ``retain_terminal`` of them, oldest
 evicted first, so memory stays flat in long runs; per-state counters cover every order ever stored.
+
+Fixed point: an order holds its quantity and filled quantity in lots and its price in ticks of its grid
+(``qty == lots * lot``, ``price == ticks * tick``); ``Decimal`` values are built only when read. Orders of a
+symbol registered with :meth:`InMemoryOrderStore.set_grid` use the symbol's grid; other orders use the grid
+their decimals are written on, refined to a finer power of ten if a fill needs it (never rounded). The loop's
+integer path is :meth:`InMemoryOrderStore.add_placed` and :meth:`InMemoryOrderStore.fill_lots`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from mmexec.engine.models import OrderState, Side
+from mmexec.money import MONEY_CONTEXT, plain, precision_of
 
 _S = OrderState
 LEGAL_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
@@ -29,6 +36,7 @@ LEGAL_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     _S.REJECTED: frozenset(),
 }
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 _TERMINAL = frozenset(state for state in OrderState if state.is_terminal)
 _FILL_STATES = frozenset({OrderState.PARTIALLY_FILLED, OrderState.FILLED})
 
@@ -51,34 +59,75 @@ class StoredOrder:
     __slots__ = (
         "client_order_id",
         "created_ms",
-        "filled_qty",
+        "filled_lots",
+        "lot",
+        "lots",
         "message",
         "order_id",
-        "price",
-        "qty",
+        "registered",
         "side",
         "state",
         "symbol",
+        "tick",
+        "ticks",
         "updated_ms",
     )
 
-    def __init__(self, client_order_id: str, symbol: str, side: Side, qty: Decimal, price: Decimal,
-                 created_ms: int) -> None:
+    def __init__(self, client_order_id: str, symbol: str, side: Side, qty: Decimal | int, price: Decimal | int,
+                 created_ms: int, lot: Decimal | None = None, tick: Decimal | None = None,
+                 state: OrderState = OrderState.PENDING, registered: bool = False) -> None:
+        """An order of ``qty`` at ``price``: decimals (on the grid they are written on), or with ``lot`` and
+        ``tick`` given, whole lots and ticks of that grid (``registered``: its symbol's registered grid)."""
+        if lot is None or tick is None:
+            lot, tick = _grid_of(Decimal(qty)), _grid_of(Decimal(price))
+            qty, price = int(MONEY_CONTEXT.divide(qty, lot)), int(MONEY_CONTEXT.divide(price, tick))
         self.client_order_id = client_order_id
         self.symbol = symbol
         self.side = side
-        self.qty = qty
-        self.price = price
-        self.filled_qty = _ZERO
-        self.state = OrderState.PENDING
+        self.lots = int(qty)
+        self.ticks = int(price)
+        self.lot = lot
+        self.tick = tick
+        self.filled_lots = 0
+        self.state = state
         self.order_id: str | None = None
         self.created_ms = created_ms
         self.updated_ms = created_ms
         self.message = ""
+        self.registered = registered  # on its symbol's registered grid (lots and ticks mean the loop's)
+
+    @property
+    def qty(self) -> Decimal:
+        return plain(MONEY_CONTEXT.multiply(self.lot, self.lots))
+
+    @property
+    def price(self) -> Decimal:
+        return plain(MONEY_CONTEXT.multiply(self.tick, self.ticks))
+
+    @property
+    def filled_qty(self) -> Decimal:
+        return plain(MONEY_CONTEXT.multiply(self.lot, self.filled_lots))
+
+    @filled_qty.setter
+    def filled_qty(self, qty: Decimal) -> None:
+        """Set the filled quantity of a detached order (e.g. one rebuilt from a journal); the store's own
+        orders change only through :meth:`InMemoryOrderStore.fill_order`."""
+        if MONEY_CONTEXT.remainder(qty, self.lot):
+            self._refine_lot(qty)
+            self.registered = False
+        self.filled_lots = int(MONEY_CONTEXT.divide(qty, self.lot))
 
     @property
     def remaining_qty(self) -> Decimal:
-        return self.qty - self.filled_qty
+        return plain(MONEY_CONTEXT.multiply(self.lot, self.lots - self.filled_lots))
+
+    def _refine_lot(self, qty: Decimal) -> None:
+        """Move to a lot fine enough for ``qty`` (a power of ten): the lot counts scale, never round."""
+        lot = _ONE.scaleb(-max(precision_of(self.lot), precision_of(qty)))
+        scale = int(MONEY_CONTEXT.divide(self.lot, lot))
+        self.lots *= scale
+        self.filled_lots *= scale
+        self.lot = lot
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +149,10 @@ class StoredOrder:
                 f"filled={self.filled_qty} {self.state.value} order_id={self.order_id})")
 
 
+def _grid_of(value: Decimal) -> Decimal:
+    return _ONE.scaleb(-precision_of(value))
+
+
 class InMemoryOrderStore:
     """Holds orders by client id, with sequential ``CLI00000001`` ids and an index of active orders."""
 
@@ -113,12 +166,21 @@ class InMemoryOrderStore:
         self._done: OrderedDict[str, StoredOrder] = OrderedDict()  # terminal, oldest first
         self._by_exchange_id: dict[str, str] = {}
         self._counts: dict[OrderState, int] = dict.fromkeys(OrderState, 0)
-        self._positions: dict[str, Decimal] = {}
+        self._grids: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (tick, lot)
+        self._position_lots: dict[str, int] = {}  # fills of orders on the symbol's registered grid
+        self._position_other: dict[str, Decimal] = {}  # fills of orders on their own grid
 
     # ---------------------------------------------------------------- ids & creation
     def next_client_order_id(self) -> str:
         self._seq += 1
         return f"{self._prefix}{self._seq:08d}"
+
+    def set_grid(self, symbol: str, tick: Decimal, lot: Decimal) -> None:
+        """Orders of ``symbol`` on this grid count their quantities in whole lots and prices in ticks (once per
+        symbol: another grid for a registered symbol is an error)."""
+        if self._grids.get(symbol, (tick, lot)) != (tick, lot):
+            raise OrderStoreError(f"{symbol} is registered on another grid ({self._grids[symbol]})")
+        self._grids[symbol] = (tick, lot)
 
     def create(self, symbol: str, side: Side, qty: Decimal, price: Decimal, *, now_ms: int = 0,
                client_order_id: str | None = None) -> StoredOrder:
@@ -130,9 +192,38 @@ class InMemoryOrderStore:
             coid = client_order_id
         if coid in self._live or coid in self._done:
             raise OrderStoreError(f"duplicate client order id {coid}")
-        order = StoredOrder(coid, symbol, side, qty, price, now_ms)
+        ctx = MONEY_CONTEXT
+        registered = self._grids.get(symbol)
+        on_grid = registered is not None and not (ctx.remainder(price, registered[0])
+                                                  or ctx.remainder(qty, registered[1]))
+        tick, lot = registered if registered is not None and on_grid else (_grid_of(price), _grid_of(qty))
+        order = StoredOrder(coid, symbol, side, int(ctx.divide(qty, lot)), int(ctx.divide(price, tick)), now_ms, lot,
+                            tick, registered=on_grid)
         self._live[coid] = order
         self._counts[OrderState.PENDING] += 1
+        return order
+
+    def add_placed(self, client_order_id: str, symbol: str, side: Side, lots: int, ticks: int,
+                   order_id: str | None, now_ms: int, message: str = "") -> StoredOrder:
+        """Record an order placed on a registered grid in one step: OPEN as ``order_id``, or REJECTED
+        (``order_id`` ``None``, ``message`` says why) -- what :meth:`create` and then :meth:`open_order` or
+        :meth:`reject_order` record, for the loop's integer path. ``client_order_id`` must be new (e.g.
+        :meth:`next_client_order_id`)."""
+        tick, lot = self._grids[symbol]
+        counts = self._counts
+        if order_id is None:
+            order = StoredOrder(client_order_id, symbol, side, lots, ticks, now_ms, lot, tick, OrderState.REJECTED,
+                                True)
+            order.message = message
+            counts[OrderState.REJECTED] += 1
+            self._live[client_order_id] = order
+            self._retire(order)
+            return order
+        order = StoredOrder(client_order_id, symbol, side, lots, ticks, now_ms, lot, tick, OrderState.OPEN, True)
+        order.order_id = order_id
+        counts[OrderState.OPEN] += 1
+        self._live[client_order_id] = order
+        self._by_exchange_id[order_id] = client_order_id
         return order
 
     # ---------------------------------------------------------------- transitions
@@ -187,21 +278,51 @@ class InMemoryOrderStore:
         A fill of a CANCELED order that was open on the venue (the fill raced the cancel) counts too: the
         order stays CANCELED, its filled quantity and the position grow.
         """
-        client_order_id = order.client_order_id
         if qty <= 0:
-            raise OrderStoreError(f"{client_order_id}: fill quantity must be positive, got {qty}")
-        filled = order.filled_qty + qty
-        if filled > order.qty:
-            raise OrderStoreError(f"{client_order_id}: overfill ({filled} > {order.qty})")
-        if order.state is OrderState.CANCELED and order.order_id is not None:  # was live on the venue
+            raise OrderStoreError(f"{order.client_order_id}: fill quantity must be positive, got {qty}")
+        if MONEY_CONTEXT.remainder(qty, order.lot):
+            if order.registered:  # leaves the symbol's grid
+                self._position_lots[order.symbol] = self._position_lots.get(order.symbol, 0) - order.filled_lots
+                self._add_other(order.symbol, order.filled_qty)
+                order.registered = False
+            order._refine_lot(qty)
+        return self.fill_lots(order, int(MONEY_CONTEXT.divide(qty, order.lot)), now_ms)
+
+    def fill_lots(self, order: StoredOrder, lots: int, now_ms: int | None = None) -> StoredOrder:
+        """:meth:`fill_order` of ``lots`` of the order's own lot."""
+        filled = order.filled_lots + lots
+        if lots <= 0 or filled > order.lots:
+            what = "fill quantity must be positive" if lots <= 0 else "overfill"
+            raise OrderStoreError(f"{order.client_order_id}: {what} ({lots} lots of {order.lot}, "
+                                  f"{order.filled_lots} of {order.lots} filled)")
+        old = order.state
+        if old is _S.CANCELED and order.order_id is not None:  # was live on the venue
             if now_ms is not None:
                 order.updated_ms = now_ms
+        elif old is _S.OPEN or old is _S.PARTIALLY_FILLED:  # legal fill transitions, without _move's lookups
+            new = _S.FILLED if filled == order.lots else _S.PARTIALLY_FILLED
+            order.state = new
+            if now_ms is not None:
+                order.updated_ms = now_ms
+            if new is not old:
+                counts = self._counts
+                counts[new] += 1
+                counts[old] -= 1
+            if new is _S.FILLED:
+                self._retire(order)
         else:
-            self._move(order, OrderState.FILLED if filled == order.qty else OrderState.PARTIALLY_FILLED, now_ms)
-        order.filled_qty = filled
+            self._move(order, _S.FILLED if filled == order.lots else _S.PARTIALLY_FILLED, now_ms)  # raises
+        order.filled_lots = filled
         sym = order.symbol
-        self._positions[sym] = self._positions.get(sym, _ZERO) + (qty if order.side is Side.BUY else -qty)
+        signed = lots if order.side is Side.BUY else -lots
+        if order.registered:
+            self._position_lots[sym] = self._position_lots.get(sym, 0) + signed
+        else:
+            self._add_other(sym, MONEY_CONTEXT.multiply(order.lot, signed))
         return order
+
+    def _add_other(self, symbol: str, qty: Decimal) -> None:
+        self._position_other[symbol] = MONEY_CONTEXT.add(self._position_other.get(symbol, _ZERO), qty)
 
     def move(self, order: StoredOrder, new_state: OrderState, now_ms: int | None = None) -> StoredOrder:
         """Generic state change (validated against :data:`LEGAL_TRANSITIONS`).
@@ -249,7 +370,12 @@ class InMemoryOrderStore:
 
     def get_positions(self) -> dict[str, Decimal]:
         """Signed base quantity per symbol: the exact sum of every fill increment applied."""
-        return dict(self._positions)
+        out: dict[str, Decimal] = {}
+        for symbol in [*self._position_lots, *(s for s in self._position_other if s not in self._position_lots)]:
+            lots = self._position_lots.get(symbol, 0)
+            qty = MONEY_CONTEXT.multiply(self._grids[symbol][1], lots) if lots else _ZERO
+            out[symbol] = plain(MONEY_CONTEXT.add(qty, self._position_other.get(symbol, _ZERO)))
+        return out
 
     def counts(self) -> dict[str, int]:
         """Orders currently in each state, over every order ever stored (eviction does not change them)."""

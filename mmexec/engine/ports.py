@@ -4,10 +4,18 @@
   dry-run client, a queue venue over recorded data, ...). Optional extensions are duck-typed: ``next_fill_ms()``
   (earliest scheduled fill, to skip idle polls), ``execution_totals()`` (for reconciliation),
   ``report_section()`` (a venue section of the run report).
+- :class:`TickVenue`: an optional extension of :class:`Venue` for venues that keep orders on an integer grid
+  (the fake exchange): the loop registers each instrument's grid (``set_grid``), places orders as integer ticks
+  and lots (``place_ticks``) and takes fills as plain tuples (``stream_fill_ticks``), so its hot path builds no
+  ``Decimal``, request or ``FillEvent``. A venue without it is driven through :class:`Venue` alone.
 - :class:`MarketSource`: the instruments a run trades (tick and lot grid, quote size); a stepped source
   (:class:`SteppedMarket`, e.g. the synthetic walk) also yields ``(bid_ticks, ask_ticks, edge_bps)`` per step.
   Event-driven sources (recorded captures, live feeds) call :meth:`ExecutionLoop.quote` themselves.
-- :data:`FillListener`: called with every fill the loop applies (fee ledger, PnL, fills file, markouts, ...).
+- :data:`FillListener`: called with every fill the loop applies, as a ``FillEvent`` (fills file, markouts, ...).
+- :class:`TickFillListener`: a fill listener that sums integers (the fee ledger, PnL): it learns each
+  instrument's grid and gets fills as ``(symbol, is_buy, lots, ticks, is_maker, timestamp_ms)``; from a venue
+  without the tick extension it gets the ``FillEvent`` instead. Register with
+  :meth:`ExecutionLoop.add_tick_listener` (the fee ledger, PnL and the timeline recorder are registered so).
 - :class:`JournalHook`: observes every order event and fill, and each step (a checkpoint opportunity).
 - :data:`StepHook`: called after each step with the virtual time (e.g. a timeline sampler).
 - :data:`RiskListener`: told about freezes and unfreezes (:class:`RiskNotice`); the CLI prints its notice
@@ -25,6 +33,9 @@ from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderReq
 
 if TYPE_CHECKING:
     from mmexec.engine.market import Instrument
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 @runtime_checkable
@@ -48,6 +59,27 @@ class Venue(Protocol):
 
 IExchangeClient = Venue  # the README's name for the venue port
 
+TickFill = tuple[str, int, int, int, bool, str]  # client order id, lots, ticks, timestamp ms, is maker, fill id
+
+
+@runtime_checkable
+class TickVenue(Venue, Protocol):
+    """Optional extension of :class:`Venue`: orders and fills in integer ticks and lots of a registered grid.
+
+    ``set_grid`` is called once per instrument before its first order. ``place_ticks`` places ``lots`` at
+    ``ticks`` and returns the venue's order id, or ``None`` when the order is rejected (the reason in
+    ``last_reject_message``). ``stream_fill_ticks`` is :meth:`Venue.stream_fills` as :data:`TickFill` tuples
+    (quantity in lots, price in ticks of the symbol's grid). The :class:`Venue` methods keep working beside it.
+    """
+
+    last_reject_message: str
+
+    def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None: ...
+
+    def place_ticks(self, client_order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int) -> str | None: ...
+
+    def stream_fill_ticks(self) -> Iterator[TickFill]: ...
+
 
 class MarketSource(Protocol):
     """Where a run's instruments (and, for a stepped source, its quotes) come from."""
@@ -63,6 +95,17 @@ class SteppedMarket(MarketSource, Protocol):
 
 
 FillListener = Callable[[FillEvent], object]  # return values are ignored
+
+
+class TickFillListener(Protocol):
+    """A fill listener on integers (see the module docstring); return values are ignored."""
+
+    def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> object: ...
+
+    def on_ticks(self, symbol: str, is_buy: bool, lots: int, ticks: int, is_maker: bool,
+                 timestamp_ms: int) -> object: ...
+
+    def on_fill(self, fill: FillEvent) -> object: ...
 StepHook = Callable[[int], object]  # called with the virtual time (ms) after each step
 ProgressCallback = Callable[[int, int], None]
 
@@ -120,27 +163,58 @@ class ExecutionTotals:
     """What a venue executed for one symbol, as sums (memory stays flat however many fills).
 
     Optional venue extension ``execution_totals() -> dict[str, ExecutionTotals]``, used by reconciliation.
+    Decimal executions go through :meth:`add`; a venue on an integer grid uses :meth:`add_ticks` (lots and
+    ticks of ``lot_size`` / ``tick_size``), converted to decimals only when read.
     """
 
-    __slots__ = ("bought", "fills", "maker_notional", "sold", "taker_notional")
+    __slots__ = ("_bought", "_maker", "_sold", "_taker", "bought_lots", "fills", "lot_size", "maker_ticklots",
+                 "sold_lots", "taker_ticklots", "tick_size")
 
-    def __init__(self) -> None:
+    def __init__(self, tick_size: Decimal = _ONE, lot_size: Decimal = _ONE) -> None:
         self.fills = 0
-        self.bought = Decimal(0)
-        self.sold = Decimal(0)
-        self.maker_notional = Decimal(0)
-        self.taker_notional = Decimal(0)
+        self.tick_size = tick_size
+        self.lot_size = lot_size
+        self._bought = self._sold = self._maker = self._taker = _ZERO
+        self.bought_lots = self.sold_lots = self.maker_ticklots = self.taker_ticklots = 0
 
     def add(self, is_buy: bool, qty: Decimal, price: Decimal, is_maker: bool) -> None:
         self.fills += 1
         if is_buy:
-            self.bought += qty
+            self._bought += qty
         else:
-            self.sold += qty
+            self._sold += qty
         if is_maker:
-            self.maker_notional += qty * price
+            self._maker += qty * price
         else:
-            self.taker_notional += qty * price
+            self._taker += qty * price
+
+    def add_ticks(self, is_buy: bool, lots: int, ticks: int, is_maker: bool) -> None:
+        """:meth:`add` for ``lots`` at ``ticks`` of this symbol's grid (integers only)."""
+        self.fills += 1
+        if is_buy:
+            self.bought_lots += lots
+        else:
+            self.sold_lots += lots
+        if is_maker:
+            self.maker_ticklots += lots * ticks
+        else:
+            self.taker_ticklots += lots * ticks
+
+    @property
+    def bought(self) -> Decimal:
+        return self._bought + self.bought_lots * self.lot_size
+
+    @property
+    def sold(self) -> Decimal:
+        return self._sold + self.sold_lots * self.lot_size
+
+    @property
+    def maker_notional(self) -> Decimal:
+        return self._maker + self.maker_ticklots * self.tick_size * self.lot_size
+
+    @property
+    def taker_notional(self) -> Decimal:
+        return self._taker + self.taker_ticklots * self.tick_size * self.lot_size
 
     @property
     def net_qty(self) -> Decimal:
@@ -159,5 +233,8 @@ __all__ = [
     "RiskNotice",
     "StepHook",
     "SteppedMarket",
+    "TickFill",
+    "TickFillListener",
+    "TickVenue",
     "Venue",
 ]

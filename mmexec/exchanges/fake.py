@@ -5,11 +5,15 @@ Every order's fate is drawn from (seed, client order id) alone (see :mod:`mmexec
 - rejected with probability ``reject_rate``;
 - otherwise it rests (OPEN). With probability ``fill_rate`` it fills at its limit price ``latency_ms`` after
   placement; with probability ``partial_fill_rate`` that fill comes in two parts: 1/4, 1/2 or 3/4 of the quantity
-  after ``latency_ms`` and the rest ``latency_ms`` later. Orders that don't fill rest until canceled.
+  rounded down to whole lots after ``latency_ms`` and the rest ``latency_ms`` later (an order of one lot fills
+  at once). Orders that don't fill rest until canceled.
 
-Fills are released by :meth:`stream_fills` once the shared :class:`~mmexec.engine.clock.VirtualClock` reaches
-their time. Resting limit orders fill as maker. Exchange order ids are ``ORD000001``, ``ORD000002``, ...
-Filled and canceled orders are forgotten at once, so memory stays flat however long the run.
+Orders live on an integer grid: lots of ``lot_size`` at ticks of ``tick_size``. A symbol's grid comes from
+:meth:`set_grid` (the execution loop registers its instruments); an order on an unregistered symbol uses the
+grid its own decimals are written on (its lot two places finer, so its quarters stay exact). Besides the
+:class:`~mmexec.engine.ports.Venue` port (Decimal requests and fills) it implements the integer extension
+:class:`~mmexec.engine.ports.TickVenue` (:meth:`set_grid`, :meth:`place_ticks`, :meth:`stream_fill_ticks`), so
+the loop's hot path never builds a ``Decimal``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
+from heapq import heappop, heappush
+from typing import Any
 
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.clock import VirtualClock
@@ -29,13 +35,15 @@ from mmexec.engine.models import (
     Position,
     Side,
 )
-from mmexec.engine.ports import ExecutionTotals
-from mmexec.exchanges.outcomes import order_uniforms
-from mmexec.exchanges.scheduling import FillScheduler, plan_fills
+from mmexec.engine.ports import ExecutionTotals, TickFill
+from mmexec.exchanges.outcomes import WORD, keyed_hasher, order_words
+from mmexec.exchanges.scheduling import first_part_quarters, plan_fill_lots
+from mmexec.money import precision_of
 
-_ZERO = Decimal(0)
+_ONE = Decimal(1)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
 _OPEN = OrderState.OPEN
+_BUY, _SELL = Side.BUY, Side.SELL
 
 
 def _rate(name: str, value: float) -> float:
@@ -45,21 +53,49 @@ def _rate(name: str, value: float) -> float:
     return value
 
 
-class _RestingOrder:
-    __slots__ = ("client_order_id", "filled", "order_id", "price", "qty", "side", "symbol")
+class _Grid:
+    """A symbol's tick and lot sizes, with the venue's sums for that symbol."""
 
-    def __init__(self, order_id: str, req: PlaceOrderRequest) -> None:
+    __slots__ = ("lot", "tick", "totals")
+
+    def __init__(self, tick: Decimal, lot: Decimal) -> None:
+        self.tick = tick
+        self.lot = lot
+        self.totals = ExecutionTotals(tick, lot)
+
+
+class _RestingOrder:
+    __slots__ = ("client_order_id", "filled", "grid", "is_buy", "lots", "order_id", "symbol", "ticks")
+
+    def __init__(self, order_id: str, coid: str, symbol: str, is_buy: bool, lots: int, ticks: int,
+                 grid: _Grid) -> None:
         self.order_id = order_id
-        self.client_order_id = req.client_order_id
-        self.symbol = req.symbol
-        self.side = req.side
-        self.qty = req.qty
-        self.price = req.price
-        self.filled = _ZERO
+        self.client_order_id = coid
+        self.symbol = symbol
+        self.is_buy = is_buy
+        self.lots = lots
+        self.ticks = ticks
+        self.filled = 0
+        self.grid = grid
+
+
+_Executed = tuple[_RestingOrder, int, int, str]  # order, lots, due ms, fill id
+
+
+def _fill_event(order: _RestingOrder, lots: int, due_ms: int, fill_id: str) -> FillEvent:
+    grid = order.grid
+    # tuple.__new__: every field is given and already typed (skips the named tuple's Python-level __new__)
+    return tuple.__new__(FillEvent, (order.client_order_id, order.order_id, order.symbol,
+                                     _BUY if order.is_buy else _SELL, lots * grid.lot, order.ticks * grid.tick,
+                                     due_ms, True, fill_id))
 
 
 class FakeExchangeClient:
-    """Deterministic venue: same seed and same client order ids give the same fills, byte for byte."""
+    """Deterministic venue: same seed and same client order ids give the same fills, byte for byte.
+
+    Its rates, latency and seed are fixed at construction (the fate's cut-offs and the seed-keyed hasher are
+    derived from them once).
+    """
 
     def __init__(
         self,
@@ -81,38 +117,117 @@ class FakeExchangeClient:
         self.clock = clock if clock is not None else VirtualClock()
         self._orders: dict[str, _RestingOrder] = {}
         self._active_coids: set[str] = set()
-        self._fills = FillScheduler()
-        self._released: deque[FillEvent] = deque()  # executed (e.g. before a cancel), not yet streamed
+        # scheduled fills (due ms, order seq, part, order id, lots): in time order, ties in placement order
+        self._heap: list[tuple[int, int, int, str, int]] = []
+        self._hasher = keyed_hasher(self.seed)
+        # the fate's cut-offs as words: u = word / WORD < rate exactly when word < rate * WORD (exact in floats)
+        self._reject_cut = self.reject_rate * WORD
+        self._fill_cut = self.fill_rate * WORD
+        self._partial_cut = self.partial_fill_rate * WORD
+        self._released: deque[_Executed] = deque()  # executed (e.g. before a cancel), not yet streamed
         self._order_seq = 0
         self._fill_seq = 0
+        self._grids: dict[str, _Grid] = {}
         self._executions: dict[str, ExecutionTotals] = {}
         self._book = PnlTracker()
         self.placed_total = 0
         self.rejected_total = 0
         self.canceled_total = 0
         self.fills_total = 0
+        self.last_reject_message = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass that intercepts the Decimal port (``place_limit``, ``stream_fills``) without overriding
+        its integer counterparts is driven through the Decimal port only, so its overrides see every order and
+        fill: it drops the :class:`~mmexec.engine.ports.TickVenue` extension."""
+        super().__init_subclass__(**kwargs)
+        pairs = (("place_limit", "place_ticks"), ("stream_fills", "stream_fill_ticks"))
+        if any(port in cls.__dict__ and tick not in cls.__dict__ for port, tick in pairs):
+            for _, tick in pairs:
+                setattr(cls, tick, None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (journal checkpoints): the keyed hasher is rebuilt from the seed on load."""
+        state = self.__dict__.copy()
+        del state["_hasher"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._hasher = keyed_hasher(self.seed)
+
+    # ---------------------------------------------------------------- grids
+    def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
+        """Trade ``symbol`` in lots of ``lot_size`` at ticks of ``tick_size`` (before its first order)."""
+        grid = self._grids.get(symbol)
+        if grid is not None and (grid.tick, grid.lot) == (tick_size, lot_size):
+            return
+        if symbol in self._executions:
+            raise ValueError(f"{symbol} has traded on another grid")
+        self._grids[symbol] = _Grid(tick_size, lot_size)
+        self._book.set_grid(symbol, tick_size, lot_size)
+
+    def _grid_for(self, req: PlaceOrderRequest) -> _Grid:
+        """The symbol's grid; for an unregistered symbol, the price's own decimals and a lot two places finer than
+        the quantity's (so that quarters of it are whole lots: its partial fills stay exact)."""
+        grid = self._grids.get(req.symbol)
+        if grid is not None:
+            return grid
+        return _Grid(_ONE.scaleb(-precision_of(req.price)), _ONE.scaleb(-precision_of(req.qty) - 2))
 
     # ---------------------------------------------------------------- orders
     def place_limit(self, req: PlaceOrderRequest) -> PlaceOrderResponse:
         coid = req.client_order_id
         if not (req.qty.is_finite() and req.price.is_finite()) or req.qty <= 0 or req.price <= 0:
             return self._reject(coid, "qty and price must be positive finite numbers")
-        if coid in self._active_coids:
-            return self._reject(coid, f"duplicate client order id {coid}")
-        u_reject, u_fill, u_partial, u_fraction = order_uniforms(self.seed, coid)
-        if u_reject < self.reject_rate:
-            return self._reject(coid, REJECT_MESSAGE)
-        self._order_seq += 1
-        order_id = f"ORD{self._order_seq:06d}"
-        self._orders[order_id] = _RestingOrder(order_id, req)
+        grid = self._grid_for(req)
+        lots, ticks = req.qty / grid.lot, req.price / grid.tick
+        if lots != lots.to_integral_value() or ticks != ticks.to_integral_value():
+            return self._reject(coid, f"qty and price must be on the grid of {req.symbol} (lot {grid.lot}, "
+                                      f"tick {grid.tick})")
+        order_id = self._place(coid, req.symbol, req.side is _BUY, int(lots), int(ticks), grid)
+        if order_id is None:
+            return PlaceOrderResponse(False, coid, None, OrderState.REJECTED, self.last_reject_message)
+        return tuple.__new__(PlaceOrderResponse, (True, coid, order_id, _OPEN, "", None))
+
+    def _place(self, client_order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
+               grid: _Grid | None = None) -> str | None:
+        """Place ``lots`` at ``ticks`` on a registered symbol's grid; the order id, or ``None`` when rejected
+        (the reason is in :attr:`last_reject_message`)."""
+        coid = client_order_id
+        message = None
+        if lots <= 0 or ticks <= 0:
+            message = "qty and price must be positive finite numbers"
+        elif coid in self._active_coids:
+            message = f"duplicate client order id {coid}"
+        else:
+            w_reject, w_fill, w_partial, w_fraction = order_words(self._hasher, coid)
+            if w_reject < self._reject_cut:
+                message = REJECT_MESSAGE
+        if message is not None:
+            self.last_reject_message = message
+            self.rejected_total += 1
+            return None
+        if grid is None:
+            grid = self._grids[symbol]
+        self._order_seq = seq = self._order_seq + 1
+        order_id = f"ORD{seq:06d}"
+        self._orders[order_id] = _RestingOrder(order_id, coid, symbol, is_buy, lots, ticks, grid)
         self._active_coids.add(coid)
         self.placed_total += 1
-        if u_fill < self.fill_rate:
-            for due, qty in plan_fills(req.qty, self.clock.now_ms(), self.latency_ms, u_fill=u_fill,
-                                       u_partial=u_partial, u_fraction=u_fraction, fill_rate=self.fill_rate,
-                                       partial_fill_rate=self.partial_fill_rate):
-                self._fills.schedule(due, order_id, qty)
-        return tuple.__new__(PlaceOrderResponse, (True, coid, order_id, _OPEN, "", None))
+        if w_fill < self._fill_cut:
+            now = self.clock.now_ms()
+            if w_partial < self._partial_cut:
+                quarters = first_part_quarters(u_fill=w_fill / WORD, u_partial=w_partial / WORD,
+                                               u_fraction=w_fraction / WORD, fill_rate=self.fill_rate,
+                                               partial_fill_rate=self.partial_fill_rate)
+                for part, (due, part_lots) in enumerate(plan_fill_lots(lots, now, self.latency_ms, quarters)):
+                    heappush(self._heap, (due, seq, part, order_id, part_lots))
+            else:  # plan_fill_lots' one fill, without building the plan
+                heappush(self._heap, (now + self.latency_ms, seq, 0, order_id, lots))
+        return order_id
+
+    place_ticks = _place  # the TickVenue extension (an alias, so a subclass hook can withdraw it)
 
     def _reject(self, coid: str, message: str) -> PlaceOrderResponse:
         self.rejected_total += 1
@@ -128,55 +243,84 @@ class FakeExchangeClient:
         order = self._orders.pop(order_id, None)
         if order is None:
             return False
-        self._fills.discard(order_id)
-        self._active_coids.discard(order.client_order_id)
+        self._active_coids.discard(order.client_order_id)  # its scheduled fills are dropped when they come due
         self.canceled_total += 1
         return True
 
     # ---------------------------------------------------------------- fills
+    def _pop_due(self, now: int) -> Iterator[_Executed]:
+        """Execute the scheduled fills due by ``now`` (in time order; those of canceled orders are dropped)."""
+        heap = self._heap
+        orders = self._orders
+        while heap and heap[0][0] <= now:
+            due, _, _, order_id, lots = heappop(heap)
+            order = orders.get(order_id)
+            if order is not None:
+                yield self._execute(order, lots, due)
+
     def _settle(self) -> None:
         """Execute every fill due by now (in time order) into the stream's backlog."""
         now = self.clock.now_ms()
-        due = self._fills.next_due_ms()
-        if due is None or due > now:
-            return
-        for due_ms, order_id, qty in self._fills.pop_due(now):
-            order = self._orders.get(order_id)
-            if order is not None:
-                self._released.append(self._execute(order, qty, due_ms))
+        heap = self._heap
+        if heap and heap[0][0] <= now:
+            self._released.extend(self._pop_due(now))
 
-    def stream_fills(self) -> Iterator[FillEvent]:
-        """Yield every fill due at or before the clock's current time, in time order."""
+    def _due(self) -> Iterator[_Executed]:
         released = self._released
         while released:
             yield released.popleft()
-        for due, order_id, qty in self._fills.pop_due(self.clock.now_ms()):
-            order = self._orders.get(order_id)
-            if order is None:  # canceled before its fill came due
-                continue
-            yield self._execute(order, qty, due)
+        yield from self._pop_due(self.clock.now_ms())
 
-    def _execute(self, order: _RestingOrder, qty: Decimal, due_ms: int) -> FillEvent:
-        order.filled += qty
-        if order.filled == order.qty:
+    def stream_fill_ticks(self) -> Iterator[TickFill]:
+        """Every fill due at or before the clock's current time, in time order, as ``(client_order_id, lots,
+        ticks, timestamp_ms, is_maker, fill_id)`` on the symbol's grid (resting orders fill as maker)."""
+        released = self._released
+        while released:
+            order, lots, due, fill_id = released.popleft()
+            yield order.client_order_id, lots, order.ticks, due, True, fill_id
+        heap, orders, execute = self._heap, self._orders, self._execute
+        now = self.clock.now_ms()
+        while heap and heap[0][0] <= now:  # _pop_due, flattened: this is the engine's hot path
+            due, _, _, order_id, lots = heappop(heap)
+            resting = orders.get(order_id)
+            if resting is not None:
+                fill_id = execute(resting, lots, due)[3]
+                yield resting.client_order_id, lots, resting.ticks, due, True, fill_id
+
+    def stream_fills(self) -> Iterator[FillEvent]:
+        """Yield every fill due at or before the clock's current time, in time order."""
+        for order, lots, due, fill_id in self._due():
+            yield _fill_event(order, lots, due, fill_id)
+
+    def _execute(self, order: _RestingOrder, lots: int, due_ms: int) -> _Executed:
+        order.filled += lots
+        if order.filled == order.lots:
             del self._orders[order.order_id]
             self._active_coids.discard(order.client_order_id)
-        totals = self._executions.get(order.symbol)
-        if totals is None:
-            totals = self._executions[order.symbol] = ExecutionTotals()
-        totals.add(order.side is Side.BUY, qty, order.price, True)
         self._fill_seq += 1
         self.fills_total += 1
-        # tuple.__new__: every field is given and already typed, so skip the named tuple's Python-level __new__
-        fill = tuple.__new__(FillEvent, (order.client_order_id, order.order_id, order.symbol, order.side, qty,
-                                         order.price, due_ms, True, f"EXE{self._fill_seq:08d}"))
-        self._book.on_fill(fill)
-        return fill
+        fill_id = f"EXE{self._fill_seq:08d}"
+        symbol = order.symbol
+        grid = order.grid
+        if grid is self._grids.get(symbol):
+            if symbol not in self._executions:
+                self._executions[symbol] = grid.totals
+            grid.totals.add_ticks(order.is_buy, lots, order.ticks, True)
+            self._book.on_ticks(symbol, order.is_buy, lots, order.ticks)
+        else:  # an order on its own grid (an unregistered symbol): decimals
+            fill = _fill_event(order, lots, due_ms, fill_id)
+            totals = self._executions.get(symbol)
+            if totals is None:
+                totals = self._executions[symbol] = ExecutionTotals()
+            totals.add(order.is_buy, fill.qty, fill.price, True)
+            self._book.on_fill(fill)
+        return order, lots, due_ms, fill_id
 
     # ---------------------------------------------------------------- queries
     def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
         return [
-            OpenOrder(o.order_id, o.client_order_id, o.symbol, o.side, o.qty, o.price, o.filled,
+            OpenOrder(o.order_id, o.client_order_id, o.symbol, _BUY if o.is_buy else _SELL, o.lots * o.grid.lot,
+                      o.ticks * o.grid.tick, o.filled * o.grid.lot,
                       OrderState.PARTIALLY_FILLED if o.filled else OrderState.OPEN)
             for o in self._orders.values()
             if symbol is None or o.symbol == symbol
@@ -193,8 +337,11 @@ class FakeExchangeClient:
     def next_fill_ms(self) -> int | None:
         """Virtual time of the earliest fill not yet streamed (``None`` if there is none)."""
         if self._released:
-            return self._released[0].timestamp_ms
-        return self._fills.next_due_ms()
+            return self._released[0][2]
+        heap, orders = self._heap, self._orders
+        while heap and heap[0][3] not in orders:  # a canceled order's fill
+            heappop(heap)
+        return heap[0][0] if heap else None
 
     def pending_fill_count(self) -> int:
-        return self._fills.pending() + len(self._released)
+        return sum(1 for entry in self._heap if entry[3] in self._orders) + len(self._released)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 from functools import lru_cache
 from typing import Any
 
 _SCALE = 1.0 / 2**32
+WORD = 2**32  # a uniform ``u`` is ``word / WORD``, so ``u < rate`` exactly when ``word < rate * WORD``
+_WORDS = struct.Struct(">IIII").unpack
 
 
 @lru_cache(maxsize=64)
@@ -14,6 +17,18 @@ def _keyed(seed: int) -> Any:
     """blake2b already keyed with the seed; copying it skips re-hashing the key block for every order."""
     key = seed.to_bytes(16, "big", signed=False) if seed >= 0 else (-seed).to_bytes(16, "big") + b"-"
     return hashlib.blake2b(digest_size=16, key=key)
+
+
+def keyed_hasher(seed: int) -> Any:
+    """The seed-keyed blake2b that :func:`order_words` copies (a venue keeps it, skipping the cache lookup)."""
+    return _keyed(seed)
+
+
+def order_words(hasher: Any, client_order_id: str) -> tuple[int, int, int, int]:
+    """The four 32-bit words behind :func:`order_uniforms` (``hasher`` from :func:`keyed_hasher`)."""
+    h = hasher.copy()
+    h.update(client_order_id.encode("utf-8"))
+    return _WORDS(h.digest())  # type: ignore[return-value]
 
 
 def order_uniforms(seed: int, client_order_id: str) -> tuple[float, float, float, float]:

@@ -10,6 +10,31 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Generic, TypeVar
+
+Q = TypeVar("Q", Decimal, int)
+
+
+def first_part_quarters(*, u_fill: float, u_partial: float, u_fraction: float, fill_rate: float,
+                        partial_fill_rate: float) -> int | None:
+    """An order's fill shape: ``None`` (it does not fill), 4 (one fill) or 1-3 (quarters in the first of two)."""
+    if u_fill >= fill_rate:
+        return None
+    if u_partial < partial_fill_rate:
+        return 1 + int(u_fraction * 3)
+    return 4
+
+
+def plan_fill_lots(lots: int, placed_ms: int, latency_ms: int, quarters: int | None) -> list[tuple[int, int]]:
+    """:func:`plan_fills` in whole lots: the first part is ``quarters / 4`` of ``lots`` rounded down to a lot
+    (lot-aligned); an order too small to split fills at once."""
+    if quarters is None:
+        return []
+    due = placed_ms + latency_ms
+    first = lots * quarters // 4
+    if quarters < 4 and first:
+        return [(due, first), (due + latency_ms, lots - first)]
+    return [(due, lots)]
 
 
 def plan_fills(
@@ -29,17 +54,19 @@ def plan_fills(
     partial_fill_rate`` the fill comes in two parts: 1/4, 1/2 or 3/4 of ``qty`` (by ``u_fraction``) first and
     the rest ``latency_ms`` later.
     """
-    if u_fill >= fill_rate:
+    quarters = first_part_quarters(u_fill=u_fill, u_partial=u_partial, u_fraction=u_fraction,
+                                   fill_rate=fill_rate, partial_fill_rate=partial_fill_rate)
+    if quarters is None:
         return []
     due = placed_ms + latency_ms
-    if u_partial < partial_fill_rate:
-        first = qty * (1 + int(u_fraction * 3)) / 4
+    if quarters < 4:
+        first = qty * quarters / 4
         return [(due, first), (due + latency_ms, qty - first)]
     return [(due, qty)]
 
 
-class FillScheduler:
-    """Scheduled fills ``(due_ms, order_id, qty)`` in due-time order.
+class FillScheduler(Generic[Q]):
+    """Scheduled fills ``(due_ms, order_id, qty)`` in due-time order (``qty`` a Decimal or whole lots).
 
     :meth:`discard` unschedules every pending fill of an order (lazily: stale entries are dropped when they
     reach the front), so :meth:`next_due_ms` and :meth:`pending` only ever count live fills.
@@ -48,11 +75,11 @@ class FillScheduler:
     __slots__ = ("_heap", "_live", "_seq")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, str, Decimal]] = []
+        self._heap: list[tuple[int, int, str, Q]] = []
         self._live: dict[str, int] = {}  # order id -> pending entries still wanted
         self._seq = 0
 
-    def schedule(self, due_ms: int, order_id: str, qty: Decimal) -> None:
+    def schedule(self, due_ms: int, order_id: str, qty: Q) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (due_ms, self._seq, order_id, qty))
         self._live[order_id] = self._live.get(order_id, 0) + 1
@@ -61,7 +88,7 @@ class FillScheduler:
         """Unschedule every pending fill of ``order_id``; returns how many were pending."""
         return self._live.pop(order_id, 0)
 
-    def _take(self) -> tuple[int, str, Decimal] | None:
+    def _take(self) -> tuple[int, str, Q] | None:
         """Pop the front entry; ``None`` when it was discarded."""
         due, _, order_id, qty = heapq.heappop(self._heap)
         left = self._live.get(order_id)
@@ -73,7 +100,7 @@ class FillScheduler:
             self._live[order_id] = left - 1
         return due, order_id, qty
 
-    def pop_due(self, now_ms: int) -> Iterator[tuple[int, str, Decimal]]:
+    def pop_due(self, now_ms: int) -> Iterator[tuple[int, str, Q]]:
         """Yield ``(due_ms, order_id, qty)`` of every live fill due at or before ``now_ms``, in time order."""
         heap = self._heap
         while heap and heap[0][0] <= now_ms:

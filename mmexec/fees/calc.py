@@ -132,26 +132,40 @@ class RunningTotals:
     Per fill it only adds the notional (one exact product, one exact sum); fees and rebates are the schedule's
     bps of those sums. Fees are linear and every operation is exact (``Inexact`` trapped), so this equals the
     sum of the per-fill fees of :func:`fill_fees` to the last digit, at a fraction of the cost per fill.
+    Fills given in ticks and lots (``FeeLedger.on_ticks``) add integers to ``maker_ticklots`` /
+    ``taker_ticklots``: ``lots * ticks`` in units of ``tick_size * lot_size`` (``unit``, set by the ledger from the
+    symbol's grid), converted at the edge.
     """
 
-    __slots__ = ("maker_fills", "maker_notional", "schedule", "source", "taker_fills", "taker_notional")
+    __slots__ = ("_maker_decimal", "_taker_decimal", "maker_fills", "maker_ticklots", "schedule", "source",
+                 "taker_fills", "taker_ticklots", "unit")
 
     def __init__(self, schedule: FeeSchedule, source: ScheduleSource) -> None:
         self.schedule = schedule
         self.source = source
         self.maker_fills = 0
         self.taker_fills = 0
-        self.maker_notional = self.taker_notional = _ZERO
+        self._maker_decimal = self._taker_decimal = _ZERO
+        self.maker_ticklots = self.taker_ticklots = 0  # sums of lots * ticks (integer fills)
+        self.unit = _ZERO  # notional of one lot at one tick
 
     def record(self, fill: FillEvent) -> None:
         """Account for one fill (the hot path: no per-fill result is built)."""
         notional = FEE_CONTEXT.multiply(fill.qty, fill.price)
         if fill.is_maker:
             self.maker_fills += 1
-            self.maker_notional = FEE_CONTEXT.add(self.maker_notional, notional)
+            self._maker_decimal = FEE_CONTEXT.add(self._maker_decimal, notional)
         else:
             self.taker_fills += 1
-            self.taker_notional = FEE_CONTEXT.add(self.taker_notional, notional)
+            self._taker_decimal = FEE_CONTEXT.add(self._taker_decimal, notional)
+
+    @property
+    def maker_notional(self) -> Decimal:
+        return FEE_CONTEXT.add(self._maker_decimal, FEE_CONTEXT.multiply(self.unit, self.maker_ticklots))
+
+    @property
+    def taker_notional(self) -> Decimal:
+        return FEE_CONTEXT.add(self._taker_decimal, FEE_CONTEXT.multiply(self.unit, self.taker_ticklots))
 
     def add(self, fill: FillEvent) -> FillFees:
         """Account for one fill and return its own fee and rebate."""

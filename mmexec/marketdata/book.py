@@ -12,11 +12,16 @@ replayed onto it, as the venues document for building a local book.
 
 The *touch* is the freshest top of book (by exchange time) from either the L2 book or the best bid/offer stream.
 A crossed touch (bid >= ask) is counted once per episode and is not tradable.
+
+``on_event`` (optional) is told ``(kind, symbol, exch_ms)`` each time a counter moves: ``gap``, ``resync``
+(a snapshot that ends an invalid state), ``crossed`` (a crossing episode starts). It is called only on those
+rare events, never per update.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from mmexec.marketdata.events import BestBidAsk, BookDelta, BookSnapshot, Levels
 
@@ -27,8 +32,8 @@ _SCAN = 64  # ticks walked from a deleted best before falling back to a full sca
 
 class OrderBook:
     __slots__ = ("ask", "ask_qty", "asks", "best_ask", "best_bid", "bid", "bid_qty", "bids", "crossed",
-                 "crossed_events", "fresh", "gaps", "last_id", "pending", "resyncs", "snapshots", "state", "symbol",
-                 "top_exch_ms", "tradable", "unknown_warned")
+                 "crossed_events", "fresh", "gaps", "last_id", "on_event", "pending", "resyncs", "snapshots", "state",
+                 "symbol", "top_exch_ms", "tradable", "unknown_warned")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
@@ -48,6 +53,7 @@ class OrderBook:
         self.tradable = False
         self.snapshots = self.gaps = self.resyncs = self.crossed_events = 0
         self.unknown_warned = False
+        self.on_event: Callable[[str, str, int], object] | None = None
 
     # ------------------------------------------------------------------ queries
     def qty_at(self, is_bid: bool, price: int) -> int | None:
@@ -79,6 +85,7 @@ class OrderBook:
         self.fresh = True
         if was_invalid:
             self.resyncs += 1
+            self._tell("resync", ev.exch_ms)
         pending, self.pending = self.pending, deque(maxlen=PRE_SNAPSHOT_BUFFER)
         self._rebest()
         for delta in pending:
@@ -103,6 +110,7 @@ class OrderBook:
                 chained = ev.first_id == last + 1
             if not chained:
                 self._gap()
+                self._tell("gap", ev.exch_ms)
                 return False
         elif state == INVALID:
             return False
@@ -177,5 +185,10 @@ class OrderBook:
         crossed = bool(self.bid and self.ask and self.bid >= self.ask)
         if crossed and not self.crossed:
             self.crossed_events += 1
+            self._tell("crossed", self.top_exch_ms)
         self.crossed = crossed
         self.tradable = self.state != INVALID and self.bid > 0 and self.ask > 0 and not crossed
+
+    def _tell(self, kind: str, exch_ms: int) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, self.symbol, exch_ms)

@@ -54,6 +54,31 @@ def _sha256_stream(path: Path) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """A capture as a journal checkpoint knows it: its absolute path, size and sha256. A resumed replay
+    reopens the file there and refuses to continue when it is not the same file any more."""
+
+    path: Path
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> FileIdentity:
+        resolved = path.resolve()
+        return cls(resolved, resolved.stat().st_size, _sha256_stream(resolved))
+
+    def check(self) -> None:
+        """:class:`InputError` when the file is gone or its size or sha256 differ."""
+        try:
+            same = self.path.stat().st_size == self.size and _sha256_stream(self.path) == self.sha256
+        except OSError as exc:
+            raise InputError(f"cannot read the capture the journal was written on: {exc.strerror}",
+                             source=str(self.path)) from None
+        if not same:
+            raise InputError("the capture changed since the journal was written", source=str(self.path))
+
+
 def _open_binary(path: Path) -> IO[bytes]:
     try:
         raw = path.open("rb")

@@ -14,7 +14,15 @@ from pathlib import Path
 
 from mmexec.errors import ConfigError, InputError
 from mmexec.marketdata import binance, bybit
-from mmexec.marketdata.capture import FORMATS, FileStats, complete_lines, detect_format, peek, where
+from mmexec.marketdata.capture import (
+    FORMATS,
+    FileIdentity,
+    FileStats,
+    complete_lines,
+    detect_format,
+    peek,
+    where,
+)
 from mmexec.marketdata.events import MarketEvent
 from mmexec.marketdata.feedclock import FeedClock, latency_summary
 from mmexec.marketdata.instruments import Grid, InstrumentSpec, resolve_instruments
@@ -36,6 +44,10 @@ class ReplaySource:
         return {s: (Grid(spec.tick_size), Grid(spec.lot_size)) for s, spec in self.instruments.items()}
 
     def events(self) -> Iterator[MarketEvent]:
+        """The files' events from their start, merged (each call starts over, statistics included)."""
+        for stats in self.files:
+            stats.lines = stats.torn_lines = 0
+            stats.messages.clear()
         grids = self.grids()
         only = frozenset(self.symbols)
         self.clocks = [FeedClock(stats.path) for stats in self.files]
@@ -47,6 +59,29 @@ class ReplaySource:
 
     def latency(self) -> dict[str, object]:
         return latency_summary(self.clocks)
+
+    # ---------------------------------------------------------------- journal checkpoints
+    def identities(self) -> list[FileIdentity]:
+        """Each file's absolute path, size and sha256 (hashed once per process, on the first checkpoint)."""
+        found: list[FileIdentity] | None = self.__dict__.get("_identities")
+        if found is None:
+            found = self.__dict__["_identities"] = [FileIdentity.of(stats.path) for stats in self.files]
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        """Plain data only: the files' statistics, identities and receive clocks (the streams are not stored:
+        :meth:`reopen` starts them again)."""
+        self.identities()
+        return dict(self.__dict__)
+
+    def reopen(self) -> Iterator[MarketEvent]:
+        """After a restore: check every file is the one the checkpoint was taken on (else :class:`InputError`
+        "the capture changed"), then :meth:`events` from the start (its absolute path: a resume may run in
+        another directory)."""
+        for stats, identity in zip(self.files, self.identities(), strict=True):
+            identity.check()
+            stats.path = identity.path
+        return self.events()
 
 
 def open_captures(paths: Sequence[Path], *, data_format: str = "auto", symbols: Sequence[str] | None = None,

@@ -2,7 +2,7 @@
 
 Every figure has a title and axis titles with units. Runs, series and sides differ by line dash, marker
 shape and fill as well as by colour, so the charts read in greyscale too. Freezes, unfreezes and market-data
-events (gaps, resyncs, reconnects) are vertical lines on every time axis.
+events (gaps, resyncs, crossed books, reconnects) are vertical lines on every time axis.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+
+from mmexec.reporting import html_markout
 
 # Colours of very different lightness (dark blue / orange / light blue) for runs A and B and a third series.
 RUN_COLOURS = ("#1a2f5a", "#d55e00", "#56b4e9")
@@ -21,6 +23,7 @@ EVENT_STYLE = {  # kind -> (colour, dash, legend label)
     "gap": ("#555555", "dashdot", "market-data gap"),
     "resync": ("#555555", "longdash", "book resync"),
     "reconnect": ("#555555", "longdashdot", "reconnect"),
+    "crossed": ("#777777", "dot", "crossed book"),
 }
 TIME_AXIS = "virtual time since start (s)"
 Run = tuple[str, dict[str, Any]]  # (label, report as read from JSON)
@@ -169,33 +172,14 @@ def price_figure(runs: Sequence[Run], symbol: str) -> go.Figure:
                 hovertemplate="%{x} s<br>price %{y}<br>qty %{customdata[0]} (%{customdata[1]})<extra></extra>",
             ))
     mark_events(fig, runs)
-    return _layout(fig, f"{symbol}: mid, our quotes and fills", "price (quote currency)")
-
-
-def _numbers(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], float]]:
-    if isinstance(node, dict):
-        for key in sorted(node):
-            yield from _numbers(node[key], (*path, str(key)))
-    elif isinstance(node, (int, float)) and not isinstance(node, bool):
-        yield path, float(node)
+    fig = _layout(fig, f"{symbol}: mid, our quotes and fills", "price (quote currency)")
+    fig.update_yaxes(tickformat=",", exponentformat="none")  # 61,800 rather than 61.8k: prices need digits
+    return fig
 
 
 def markout_figure(runs: Sequence[Run]) -> go.Figure | None:
-    """Mean markouts (bps) by horizon and symbol, from each report's ``markout`` section (None if absent)."""
-    fig = go.Figure()
-    for index, (label, report) in enumerate(runs):
-        section = report.get("markout")
-        if not isinstance(section, dict):
-            continue
-        points = [(".".join(path[:-1]) + f" ({path[-1]})", value) for path, value in _numbers(section)
-                  if "mean" in path[-1]]
-        if points:
-            fig.add_trace(go.Bar(x=[p[0] for p in points], y=[p[1] for p in points], name=label,
-                                 marker={"color": RUN_COLOURS[index % len(RUN_COLOURS)],
-                                         "pattern": {"shape": "" if index == 0 else "/"}}))
-    if not fig.data:
-        return None
-    return _layout(fig, "Markouts: mean by symbol and horizon", "markout (bps)", x_title="symbol, horizon (measure)")
+    """The markout chart (see :mod:`.html_markout`); None when no report has a ``markout`` section."""
+    return html_markout.markout_figure(runs, _layout, RUN_COLOURS)
 
 
 def symbols_of(runs: Sequence[Run]) -> list[str]:
@@ -207,6 +191,18 @@ def symbols_of(runs: Sequence[Run]) -> list[str]:
     return sorted(found)
 
 
+def time_span_s(runs: Sequence[Run]) -> float:
+    """Seconds from the start to the last sample or event of the longest run (at least 1 ms)."""
+    last = 1
+    for _, report in runs:
+        timeline = timeline_of(report)
+        if timeline is not None:
+            last = max(last, *(t for t in timeline["t_ms"] if isinstance(t, int)))
+    for _, event in _events(runs, {*EVENT_STYLE, "fill"}):
+        last = max(last, event["t_ms"])
+    return last / 1000
+
+
 def figures(runs: Sequence[Run]) -> list[tuple[str, go.Figure]]:
     """(element id, figure) of every chart for these runs; empty when no run has a timeline."""
     if not symbols_of(runs):
@@ -214,6 +210,9 @@ def figures(runs: Sequence[Run]) -> list[tuple[str, go.Figure]]:
         return [("chart-markout", markout)] if markout is not None else []
     out = [("chart-pnl", pnl_figure(runs)), ("chart-inventory", inventory_figure(runs))]
     out += [(f"chart-price-{symbol}", price_figure(runs, symbol)) for symbol in symbols_of(runs)]
+    span = time_span_s(runs)
+    for _, fig in out:  # one time axis for every chart: from the run's start to its last point or event
+        fig.update_xaxes(range=[0, span])
     markout = markout_figure(runs)
     if markout is not None:
         out.append(("chart-markout", markout))

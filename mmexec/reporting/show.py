@@ -86,15 +86,18 @@ def headline_table(report: dict[str, Any], max_items: int = 20) -> Table | None:
     return table
 
 
-def render_report(report: dict[str, Any], sections: Iterable[str], max_items: int = 20) -> list[Table]:
-    """Tables for ``sections`` (keys of ``report``), each followed by the tables of its lists of objects."""
+def render_report(report: dict[str, Any], sections: Iterable[str], max_items: int = 20,
+                  limit: int = 0) -> list[Table]:
+    """Tables for ``sections`` (keys of ``report``), each followed by the tables of its lists of objects.
+
+    ``limit`` > 0 caps the rows of each section's table (a huge section renders in bounded time and memory)."""
     tables: list[Table] = []
     for name in sections:
-        tables.extend(_section(name, report[name], max_items))
+        tables.extend(_section(name, report[name], max_items, limit))
     return tables
 
 
-def _section(name: str, value: Any, max_items: int) -> list[Table]:
+def _section(name: str, value: Any, max_items: int, limit: int = 0) -> list[Table]:
     main = Table(title=plain(name), title_justify="left", show_header=False)
     main.add_column("key", overflow="fold")
     main.add_column("value", overflow="fold")
@@ -102,6 +105,9 @@ def _section(name: str, value: Any, max_items: int) -> list[Table]:
     # Iterative depth-first walk in document order: (path below the section, value).
     stack: list[tuple[tuple[Segment, ...], Any]] = [((), value)]
     while stack:
+        if 0 < limit <= main.row_count:
+            main.add_row(Text("…"), Text("… more rows (--limit 0 shows all)", style="dim"))
+            break
         path, item = stack.pop()
         key = plain(format_path(path) or "(value)")
         if isinstance(item, dict) and item and path[-1:] == (BY_SYMBOL,) and all(
@@ -109,13 +115,13 @@ def _section(name: str, value: Any, max_items: int) -> list[Table]:
         ):
             title = format_path((name, *path))
             main.add_row(key, Text(f"{len(item)} symbols (table {safe(title)})"))
-            records.append(_symbol_table(title, item, max_items))
+            records.append(_symbol_table(title, item, max_items, limit))
         elif isinstance(item, dict) and item:
             stack.extend(((*path, k), v) for k, v in reversed(item.items()))
         elif isinstance(item, list) and item and all(isinstance(x, dict) for x in item[:max_items]):
             title = format_path((name, *path))
             main.add_row(key, Text(f"{len(item)} items (table {safe(title)})"))
-            records.append(_records(title, item, max_items))
+            records.append(_records(title, item, max_items, limit))
         elif isinstance(item, list) and item and any(isinstance(x, (dict, list)) for x in item[:max_items]):
             if len(item) > max_items:
                 stack.append((path, _More(len(item) - max_items)))
@@ -148,13 +154,22 @@ def _flat(value: dict[str, Any], prefix: tuple[Segment, ...] = ()) -> dict[tuple
     return out
 
 
-def _symbol_table(title: str, by_symbol: dict[str, dict[str, Any]], max_items: int) -> Table:
+def _capped(columns: dict[Any, None], limit: int, title: str) -> tuple[dict[Any, None], Table]:
+    """At most ``limit`` columns (> 0); the table's caption says how many fields were left out."""
+    table = Table(title=plain(title), title_justify="left")
+    if 0 < limit < len(columns):
+        table.caption = f"… and {len(columns) - limit} more fields (--limit 0 shows all)"
+        columns = dict.fromkeys(list(columns)[:limit])
+    return columns, table
+
+
+def _symbol_table(title: str, by_symbol: dict[str, dict[str, Any]], max_items: int, limit: int = 0) -> Table:
     """One row per symbol, one column per (flattened) field."""
     shown = [(symbol, _flat(fields)) for symbol, fields in list(by_symbol.items())[:max_items]]
     columns: dict[tuple[Segment, ...], None] = {}
     for _, fields in shown:
         columns.update(dict.fromkeys(fields))
-    table = Table(title=plain(title), title_justify="left")
+    columns, table = _capped(columns, limit, title)
     table.add_column("symbol", no_wrap=True)
     for column in columns:
         numeric = all(_is_number(fields.get(column)) or fields.get(column) is None for _, fields in shown)
@@ -166,12 +181,12 @@ def _symbol_table(title: str, by_symbol: dict[str, dict[str, Any]], max_items: i
     return table
 
 
-def _records(title: str, items: list[dict[str, Any]], max_items: int) -> Table:
+def _records(title: str, items: list[dict[str, Any]], max_items: int, limit: int = 0) -> Table:
     shown = items[:max_items]
     columns: dict[str, None] = {}
     for item in shown:
         columns.update(dict.fromkeys(item))
-    table = Table(title=plain(title), title_justify="left")
+    columns, table = _capped(columns, limit, title)
     table.add_column("#", justify="right")
     for column in columns:
         numeric = all(_is_number(item.get(column)) or item.get(column) is None for item in shown)

@@ -204,7 +204,9 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
     loop = ExecutionLoop(exchange, store, risk, clock=clock, policy=policy)
     ledger = FeeLedger.for_config(fee_config)  # its section carries the fee setup under "schedule"
     pnl = PnlTracker()
-    loop.fill_listeners.extend([ledger.record, pnl.on_fill, *fill_listeners])
+    loop.add_tick_listener(ledger)
+    loop.add_tick_listener(pnl)
+    loop.fill_listeners.extend(fill_listeners)
     loop.risk_listeners.extend(risk_listeners)
     replay = None if market is None else _replay_driver(spec, market, exchange, loop, fee_config)
     m = spec.market
@@ -212,6 +214,8 @@ def build_run(spec: RunSpec, *, utc: str, secret_provider: Any = None,
                                    step_ms=m.quote_interval_ms,
                                    run_ms=m.iterations * m.quote_interval_ms if market is None else None,
                                    sample_ms=spec.timeline.sample_ms, max_samples=spec.timeline.max_samples)
+    if replay is not None:
+        replay.market_listeners.append(timeline.on_market_event)  # gaps, resyncs, crossed books
     return Run(spec, utc, clock, exchange, store, risk, loop, fee_config, ledger, pnl, timeline, replay)
 
 

@@ -5,8 +5,10 @@ proceeds with a :class:`~mmexec.journal.writer.JournalWriter` among the loop's j
 
 Resuming: the last checkpoint is loaded (restricted unpickler), the event and fill rows written after it are
 deleted (the resumed run writes them again, identically) and the loop continues from the checkpoint's step.
-Without a checkpoint the run starts over from the stored spec. The report of a resumed synthetic run is
-byte-identical to the uninterrupted run's (``runtime.utc`` is the stamp of the first start).
+Without a checkpoint the run starts over from the stored spec. The report of a resumed synthetic or replay run
+is byte-identical to the uninterrupted run's (``runtime.utc`` is the stamp of the first start). A replay's
+capture files are not in the checkpoint: their identities (absolute path, size, sha256) and the number of events
+replayed are, and the resume reopens the files there (see :meth:`mmexec.run.replay.ReplayMarket.reopen`).
 
 Live objects the snapshot must not contain (the writer itself, the caller's risk listeners) are passed as
 externals and re-attached on restore; fills files are written from the journal's fills table at the end.
@@ -25,6 +27,7 @@ from typing import Any, cast
 
 from mmexec._version import __version__
 from mmexec.engine.models import FillEvent
+from mmexec.engine.order_store import StoredOrder
 from mmexec.engine.ports import ProgressCallback, RiskListener, RiskNotice, SteppedMarket
 from mmexec.fees.calc import fill_fees, match_schedule
 from mmexec.fees.resolve import FeeConfig
@@ -95,8 +98,11 @@ class JournaledRun:
         from mmexec.canonical import dumps
 
         loop = self.run.loop
-        source = cast(SteppedMarket, loop.market) if self.start_step else None
-        loop.run(self.run.params(), progress=progress, source=source, start_step=self.start_step)
+        if self.run.replay is not None:  # a restored driver continues where its checkpoint was taken
+            self.run.replay.run()
+        else:
+            source = cast(SteppedMarket, loop.market) if self.start_step else None
+            loop.run(self.run.params(), progress=progress, source=source, start_step=self.start_step)
         data = dumps(self.run.result().to_report())
         self.writer.finish(data)
         return data
@@ -118,11 +124,20 @@ def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, o
     return writer
 
 
-def _fresh_run(spec: RunSpec, writer: JournalWriter, utc: str, risk_listeners: Sequence[RiskListener],
+def _not_journaled_yet(client_order_id: str) -> StoredOrder | None:
+    return None  # no order exists before the run is attached to its journal
+
+
+def _fresh_run(spec: RunSpec, utc: str, risk_listeners: Sequence[RiskListener],
                config_sources: Mapping[str, str] | None) -> Run:
-    """A run from step 0 whose order store is the journal's and whose loop feeds ``writer``."""
-    run = build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources,
-                    order_store=JournaledOrderStore(writer.lookup_order))
+    """A run from step 0 with the journal's order store, not attached to a journal yet (:func:`_attach`)."""
+    return build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources,
+                     order_store=JournaledOrderStore(_not_journaled_yet))
+
+
+def _attach(run: Run, writer: JournalWriter) -> Run:
+    """The run's order store looks orders up in ``writer``'s journal, and its loop feeds ``writer``."""
+    cast(JournaledOrderStore, run.order_store).lookup = writer.lookup_order
     writer.fee_of = fee_function(run.fee_config)
     run.loop.journal_hooks.append(writer)
     return run
@@ -168,17 +183,16 @@ def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: 
         check_existing(path)
         raise JournalError("a journal already exists here: continue it with --resume, or choose a new path",
                            source=str(path))
-    build_run(spec, utc=utc, config_sources=config_sources)  # every configuration error before the file
+    relays = _relays(risk_listeners)
+    # built before the file: every configuration error first, and a replay's captures are read once
+    run = _fresh_run(spec, utc, relays, config_sources)
     lock, conn = _locked(path)
     try:
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         conn.execute("INSERT INTO run (id, command, spec, utc, status, created, mmexec_version) "
                      "VALUES (1, ?, ?, ?, 'running', ?, ?)", (command, spec_to_json(spec), utc, created, __version__))
-        run_ref: list[Run] = []
-        relays = _relays(risk_listeners)
-        writer = _writer(conn, run_ref, _externals(relays), fault, checkpoint_every)
-        run = _fresh_run(spec, writer, utc, relays, config_sources)
-        run_ref.append(run)
+        writer = _writer(conn, [run], _externals(relays), fault, checkpoint_every)
+        _attach(run, writer)
     except BaseException:
         conn.close()
         lock.release()
@@ -216,12 +230,14 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
         run_ref: list[Run] = []
         writer = _writer(conn, run_ref, externals, fault, checkpoint_every, checkpoint)
         if checkpoint is None:
-            run = _fresh_run(spec_from_record(record), writer, record.utc or "", relays, None)
+            run = _attach(_fresh_run(spec_from_record(record), record.utc or "", relays, None), writer)
         else:
             run = cast(Run, load_snapshot(checkpoint.data, externals))
             if not isinstance(run, Run):
                 raise JournalError("checkpoint does not hold a run", source=str(path))
             writer.fee_of = fee_function(run.fee_config)
+            if run.replay is not None:  # the capture files: checked unchanged, reopened at the checkpoint
+                run.replay.market.reopen()
         run_ref.append(run)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM order_events WHERE seq > ?", (writer.events_seq,))

@@ -10,13 +10,17 @@ loop's virtual clock is that time in ms. Every ``quote_interval_ms`` of it the l
 at the touch through :meth:`ExecutionLoop.quote` (the engine's :class:`~mmexec.engine.strategy.QuotingPolicy`
 applies the offset and the inventory skew); fills and post-only rejects reach it when the clock passes their
 delivery time. The venue matches each event at exchange time.
+
+Market-data events (a book's sequence gap, resync or crossed touch) reach every callable in
+:attr:`ReplayDriver.market_listeners` as ``(now_ms, kind, symbol)``: the loop's virtual time when the event
+was received (the timeline marks them).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, Decimal
 from types import MappingProxyType
 from typing import Any
@@ -39,6 +43,7 @@ from mmexec.run.spec import RunSpec
 log = logging.getLogger("mmexec.replay")
 _DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT")
 _NS_PER_MS = 1_000_000
+MarketListener = Callable[[int, str, str], object]  # (virtual ms, kind, symbol)
 CLOCK_NOTE = "local receive time, clamped to >= exchange time (strategy); exchange time (venue)"
 
 
@@ -106,11 +111,38 @@ class ReplayMarket:
         events = source.events()
         first = next(events, None)
         self.start_ms = 0 if first is None else first.local_ns // _NS_PER_MS
-        self._events: Iterator[MarketEvent] = events if first is None else itertools.chain((first,), events)
+        self.consumed = 0  # events handed out so far: the stream's position in a journal checkpoint
+        self._events: Iterator[MarketEvent] | None = self._counted(
+            events if first is None else itertools.chain((first,), events))
 
     def events(self) -> Iterator[MarketEvent]:
         """The replay's events in receive-time order (once: they are streamed from the files)."""
+        if self._events is None:
+            raise RuntimeError("a restored replay market must be reopened before it is replayed")
         return self._events
+
+    def _counted(self, events: Iterator[MarketEvent]) -> Iterator[MarketEvent]:
+        for ev in events:
+            self.consumed += 1
+            yield ev
+
+    # ---------------------------------------------------------------- journal checkpoints
+    def __getstate__(self) -> dict[str, object]:
+        """Everything but the open event stream (files, decompressors, parsers): its position is ``consumed``."""
+        state = dict(self.__dict__)
+        state["_events"] = None
+        return state
+
+    def reopen(self) -> None:
+        """After a restore: reopen the files (checked unchanged) and skip the ``consumed`` events already
+        replayed. The files are decompressed and parsed again up to there, so every per-file state (receive
+        clocks, message counts, line numbers) is the uninterrupted run's, and a checkpoint stores no buffer."""
+        events = self.source.reopen()
+        skipped = sum(1 for _ in itertools.islice(events, self.consumed))
+        if skipped != self.consumed:
+            raise InputError(f"the capture ends after {skipped} events; the journal replayed {self.consumed}",
+                             source=", ".join(stats.path.name for stats in self.source.files))
+        self._events = self._counted(events)
 
     @property
     def instruments(self) -> Mapping[str, Instrument]:
@@ -175,8 +207,21 @@ class ReplayDriver:
         self.last_local_ms: int | None = None
         self.first_exch_ms: int | None = None
         self.last_exch_ms: int | None = None
+        # where run() is (for a journal checkpoint): events applied, the next quoting time, the event in hand
+        self._count = 0
         self._next_quote = -1
+        self._held: MarketEvent | None = None
+        self.market_listeners: list[MarketListener] = []
+        for book in market.books.values():
+            book.on_event = self.on_book_event
         loop.use_source(market, requote_bps=spec.strategy.requote_bps)
+
+    def on_book_event(self, kind: str, symbol: str, exch_ms: int) -> None:
+        """A book's gap, resync or crossed touch, passed on at the virtual time it was received (a public
+        method: a journal checkpoint stores bound methods by public name)."""
+        now = self.loop.clock.now_ms()
+        for listener in self.market_listeners:
+            listener(now, kind, symbol)
 
     # ---------------------------------------------------------------- the run
     def run(self, events: Iterable[MarketEvent] | None = None) -> int:
@@ -195,9 +240,14 @@ class ReplayDriver:
         advance_markout = markout.advance
         next_due = markout.next_due
         respond = self._respond
-        next_quote = self._next_quote
-        count = self.events_processed
-        ev: MarketEvent | None = None
+        next_quote, count = self._next_quote, self._count
+        ev = self._held
+        if ev is not None:  # resumed from a checkpoint taken while quoting, before this event was applied
+            self._held = None
+            clock.advance_to(ev.local_ns // _NS_PER_MS)
+            respond()
+            self._apply(ev)
+            count += 1
         for ev in events:
             now = ev.local_ns // _NS_PER_MS
             if count == 0:
@@ -209,8 +259,11 @@ class ReplayDriver:
                 if now >= next_quote:
                     clock.advance_to(next_quote)
                     respond()
-                    self._quote_all()
                     next_quote = now - now % interval + interval
+                    # what a journal checkpoint (taken in the quoting step's hooks) needs to continue here
+                    self._count, self._next_quote, self._held = count, next_quote, ev
+                    self._quote_all()
+                    self._held = None
                 clock.advance_to(now)
                 respond()
             if ev.exch_ms > next_due[ev.symbol]:
@@ -220,7 +273,7 @@ class ReplayDriver:
         if ev is not None:
             self.last_local_ms, self.last_exch_ms = ev.local_ns // _NS_PER_MS, ev.exch_ms
         self._next_quote = next_quote
-        self.events_processed = count
+        self.events_processed = self._count = count
 
     def finish(self) -> int:
         """The run ends at its last event: everything in flight reaches the strategy; returns the event count."""
@@ -229,6 +282,12 @@ class ReplayDriver:
         self._respond()
         self._check_quotable()
         return self.events_processed
+
+    def _apply(self, ev: MarketEvent) -> None:
+        """One event to the markout and the venue (:meth:`run` inlines it)."""
+        if ev.exch_ms > self.markout.next_due[ev.symbol]:
+            self.markout.advance(ev.symbol, ev.exch_ms, self.market.books[ev.symbol].mid2())
+        self.venue.on_market(ev)
 
     def _respond(self) -> None:
         """Deliver the fills and post-only rejects that have reached the strategy by now."""
@@ -334,5 +393,5 @@ class ReplayDriver:
         }
 
 
-__all__ = ["ReplayDriver", "ReplayMarket", "instrument_sources", "maker_fee_bps", "open_source",
+__all__ = ["MarketListener", "ReplayDriver", "ReplayMarket", "instrument_sources", "maker_fee_bps", "open_source",
            "refuse_queue_model_without_data", "refuse_venue_options"]

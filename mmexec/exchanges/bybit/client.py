@@ -31,7 +31,7 @@ _PAGE_LIMIT = 50
 class BybitRestClient(BybitV5Client):
     """Bybit V5 in dry-run behind the engine's exchange protocol (see the module docstring).
 
-    Constructor: :class:`~mmexec.exchanges.bybit.api.BybitV5Client` (the seed's ``secret_provider``,
+    Constructor: :class:`~mmexec.exchanges.bybit.api.BybitV5Client` (the original API's ``secret_provider``,
     ``api_env``, ``network_enabled``, ``fill_rate``, ``fill_latency_ms``, ``seed``, plus rate limit and clock).
     Orders go out with ``timeInForce=time_in_force`` (``PostOnly``: a market maker's quotes never take).
     """

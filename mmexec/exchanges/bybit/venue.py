@@ -181,7 +181,7 @@ class DryRunVenue:
         self._closed: deque[_Order] = deque(maxlen=CLOSED_ORDERS_KEPT)
         self._executions: deque[dict[str, Any]] = deque(maxlen=EXECUTIONS_KEPT)
         self._outbox: deque[dict[str, Any]] = deque()  # executions not yet taken from the stream
-        self._fills = FillScheduler()
+        self._fills: FillScheduler[Decimal] = FillScheduler()
         self._pnl = PnlTracker()
         self._position_times: dict[str, tuple[int, int]] = {}
         self._marks: dict[str, Decimal] = {}  # last execution price per symbol
