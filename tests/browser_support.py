@@ -3,7 +3,7 @@
 The browser opens files from disk with the network disabled: every host name resolves to nothing, and
 background networking, component updates and sync are off; each session gets a fresh profile directory.
 Also a script: ``python tests/browser_support.py PAGE.html OUT.png`` writes a full-page screenshot (the
-README's ``docs/report.png`` is made this way).
+``docs/report.png`` in docs/html-report.md is made this way).
 """
 
 from __future__ import annotations

@@ -183,7 +183,7 @@ CITATIONS = re.compile("|".join([r"[Tt]he seed's", "seed-" + "compatible", "as t
 
 def test_docs_and_comments_cite_the_readme_not_development_files() -> None:
     files = [ROOT / name for name in ("README.md", "CHANGELOG.md", "pyproject.toml", "noxfile.py")]
-    for top in ("mmexec", "tests", "examples", "benchmarks", ".ci"):
+    for top in ("mmexec", "tests", "examples", "benchmarks", ".ci", "docs"):
         files += [p for p in (ROOT / top).rglob("*") if p.is_file() and p.suffix in {".py", ".md", ".toml", ""}]
     offenders = [f"{path.relative_to(ROOT)}:{n}" for path in files if "__pycache__" not in path.parts
                  for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)

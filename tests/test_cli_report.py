@@ -15,7 +15,7 @@ from mmexec.canonical import dumps, loads
 
 WIDE = {"COLUMNS": "200"}  # rich's table width when stdout is not a terminal
 
-# The original "Output" report (README "The report"), as `mmexec shadow` writes it.
+# The original "Output" report (docs/report.md, "The report"), as `mmexec shadow` writes it.
 SEED: dict[str, Any] = {
     "execution": {"iterations": 50, "symbols": ["BTCUSDT", "ETHUSDT"]},
     "orders": {"placed": 42, "filled": 28, "rejected": 2, "canceled": 5, "risk_blocks": 7},

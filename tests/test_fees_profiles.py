@@ -21,7 +21,7 @@ from mmexec.fees.profiles import (
 )
 from mmexec.fees.schedule import FeeSchedule
 
-SEED_TABLE = {  # the README, "Fees, VIP tiers and PnL"
+SEED_TABLE = {  # docs/fees.md, "Fees, VIP tiers and PnL"
     "VIP0": ("1.0", "7.0", "0.0"),
     "VIP1": ("0.8", "6.5", "1.0"),
     "VIP2": ("0.5", "5.0", "2.5"),

@@ -7,8 +7,8 @@ This class is the ONE place where a run key is declared: its type, default, boun
 and metavar. The command line (``mmexec.cli.run_command``), the TOML table, the environment variables,
 ``config show`` and ``--show-config`` are all derived from it. To add a run key (``market``, ``latency_ms``, ...):
 add one field below with ``key(default, "help", PANEL, "METAVAR", ...constraints)``; nothing else changes.
-Bounds are documented in the README ("Value bounds"): money fits comfortably, bps stay within ±10,000 and every
-integer fits in 64 bits.
+Bounds are documented in docs/configuration.md ("Value bounds"): money fits comfortably, bps stay within ±10,000
+and every integer fits in 64 bits.
 """
 
 from __future__ import annotations

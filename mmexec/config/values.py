@@ -1,4 +1,4 @@
-"""Value types and bounds shared by the settings tables (README "Value bounds").
+"""Value types and bounds shared by the settings tables (docs/configuration.md, "Value bounds").
 
 Money fits comfortably (up to 1e12 USD, 8 decimals), bps stay within ±10,000 (100 %), every integer fits in 64
 bits, and ms values stay below 2**53 so any JSON reader keeps them exact.

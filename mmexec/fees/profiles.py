@@ -28,7 +28,7 @@ from mmexec.errors import ConfigError, InputError
 from mmexec.fees.schedule import FIELDS, FeeSchedule, FeeScheduleError
 from mmexec.json_input import JsonInputError, loads_strict
 
-# The VIP table of the README ("Fees, VIP tiers and PnL"), exactly.
+# The VIP table of docs/fees.md ("Fees, VIP tiers and PnL"), exactly.
 VIP0_PROFILE = FeeSchedule(maker_bps="1.0", taker_bps="7.0", maker_rebate_bps="0.0", name="VIP0")
 VIP1_PROFILE = FeeSchedule(maker_bps="0.8", taker_bps="6.5", maker_rebate_bps="1.0", name="VIP1")
 VIP2_PROFILE = FeeSchedule(maker_bps="0.5", taker_bps="5.0", maker_rebate_bps="2.5", name="VIP2")
