@@ -21,6 +21,7 @@ from mmexec.marketdata.capture import (
     STREAM_ERRORS,
     FileStats,
     first_lines_of_symbols,
+    off_grid_error,
     open_stream,
     stream_error,
     torn_or_raise,
@@ -150,8 +151,7 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
                 except InputError:
                     raise
                 except OffGridError as exc:
-                    raise InputError(f"price or quantity off the instrument grid: {exc} (fix it with --instrument)",
-                                     source=where(path, line_no)) from None
+                    raise off_grid_error(path, line_no, exc) from None
                 except (ValueError, KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError) as exc:
                     if raw.strip():
                         torn_or_raise(stats, line_no, raw.endswith(b"\n"), exc)

@@ -21,6 +21,7 @@ from mmexec.marketdata.capture import (
     FileStats,
     first_lines_of_symbols,
     iter_lines,
+    off_grid_error,
     split_receive_time,
     torn_or_raise,
     where,
@@ -101,7 +102,6 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
         except InputError:
             raise
         except OffGridError as exc:
-            raise InputError(f"price or quantity off the instrument grid: {exc} (fix it with --instrument)",
-                             source=where(path, line_no)) from None
+            raise off_grid_error(path, line_no, exc) from None
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError) as exc:
             torn_or_raise(stats, line_no, complete, exc)

@@ -134,6 +134,12 @@ def open_stream(path: Path) -> IO[bytes]:
     return io.BufferedReader(stream, 1 << 20) if isinstance(stream, gzip.GzipFile) else stream  # type: ignore[arg-type]
 
 
+def off_grid_error(path: Path, line_no: int, exc: BaseException) -> InputError:
+    """The error for a price or quantity at ``line_no`` that is not on its instrument's grid."""
+    return InputError(f"price or quantity off the instrument grid: {exc} (fix it with --instrument)",
+                      source=where(path, line_no))
+
+
 def stream_error(path: Path, line_no: int, exc: BaseException) -> InputError:
     """The error for a compressed stream that broke after ``line_no`` lines."""
     reason = "truncated compressed data" if isinstance(exc, EOFError) else f"unreadable data ({exc})"
