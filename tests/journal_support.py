@@ -45,6 +45,13 @@ def run_to_files(tmp: Path, name: str, *args: str, env: dict[str, str] | None = 
     return mmexec(*args, "--out", str(out), "--fills-out", str(fills), env=env, cwd=tmp)
 
 
+def plain_baseline(tmp: Path) -> Path:
+    """``tmp`` holding ``plain.json`` and ``plain.fills.jsonl``: the busy run without a journal."""
+    result = run_to_files(tmp, "plain", *PLAIN)
+    assert result.returncode == 0, result.stderr
+    return tmp
+
+
 def kill_env(point: str) -> dict[str, str]:
     return {"MMEXEC_TEST_KILL_AT": point}
 

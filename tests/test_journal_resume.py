@@ -18,11 +18,11 @@ from tests.journal_support import (
     BUSY,
     FROZEN,
     MMEXEC,
-    PLAIN,
     checkpoint_steps,
     kill_env,
     mmexec,
     outputs,
+    plain_baseline,
     run_to_files,
     same_bytes,
 )
@@ -34,10 +34,7 @@ KILLED = -signal.SIGKILL
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("baseline")
-    result = run_to_files(tmp, "plain", *PLAIN)
-    assert result.returncode == 0, result.stderr
-    return tmp
+    return plain_baseline(tmp_path_factory.mktemp("baseline"))
 
 
 def _copy_baseline(baseline: Path, tmp: Path) -> None:
