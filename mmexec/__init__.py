@@ -27,13 +27,13 @@ _EXPORTS: dict[str, str] = {
     "FillEvent": "mmexec.engine.models",
     "Quote": "mmexec.engine.models",
     "VirtualClock": "mmexec.engine.clock",
-    "ExecutionParams": "mmexec.engine.params",
     "IExchangeClient": "mmexec.engine.ports",
     "Venue": "mmexec.engine.ports",
     # the README's classes (core + its method names)
     "InMemoryOrderStore": "mmexec.compat",
     "RuntimeRiskMonitor": "mmexec.compat",
     "ExecutionLoop": "mmexec.compat",
+    "ExecutionParams": "mmexec.compat",
     "FakeExchangeClient": "mmexec.compat",
     "BybitRestClient": "mmexec.compat",
     "run_shadow_demo": "mmexec.compat",
@@ -108,6 +108,7 @@ if TYPE_CHECKING:  # pragma: no cover -- what type checkers see: every export, f
     from mmexec.compat import (
         BybitRestClient,
         ExecutionLoop,
+        ExecutionParams,
         FakeExchangeClient,
         InMemoryOrderStore,
         RuntimeRiskMonitor,
@@ -124,7 +125,6 @@ if TYPE_CHECKING:  # pragma: no cover -- what type checkers see: every export, f
         Quote,
         Side,
     )
-    from mmexec.engine.params import ExecutionParams
     from mmexec.engine.ports import IExchangeClient, Venue
     from mmexec.fees.calc import calc_fees_and_rebates
     from mmexec.fees.profiles import (

@@ -10,6 +10,8 @@ here add exactly those names, so ``from mmexec import InMemoryOrderStore`` keeps
 - ``InMemoryOrderStore``: ``mark_open``, ``mark_rejected``, ``mark_canceled``, ``apply_fill``, ``transition``,
   ``to_dict``;
 - ``FakeExchangeClient`` / ``BybitRestClient``: ``place_limit_order``;
+- ``ExecutionParams``: also takes the original API's risk keywords (``max_inventory_usd_per_symbol``,
+  ``max_total_notional_usd``, ``edge_freeze_threshold_bps``), kept on the params but never read by the loop;
 - ``ExecutionLoop``: stamps ``runtime.utc`` from ``MM_FREEZE_UTC_ISO`` (else the wall clock) when the params
   carry no ``utc``, as the README documents;
 - :func:`run_shadow_demo`: the one-call entry point returning the canonical JSON report.
@@ -18,6 +20,7 @@ here add exactly those names, so ``from mmexec import InMemoryOrderStore`` keeps
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +29,7 @@ from mmexec.engine.loop import ExecutionLoop as _CoreLoop
 from mmexec.engine.models import Number, OrderState, PlaceOrderRequest, PlaceOrderResponse, Side, to_decimal
 from mmexec.engine.order_store import InMemoryOrderStore as _CoreStore
 from mmexec.engine.order_store import StoredOrder
+from mmexec.engine.params import ExecutionParams as _CoreParams
 from mmexec.engine.ports import Venue
 from mmexec.engine.risk import RuntimeRiskMonitor as _CoreRisk
 from mmexec.engine.strategy import QuotingPolicy
@@ -101,6 +105,20 @@ class BybitRestClient(_CoreBybit):
         return self.place_limit(req)
 
 
+@dataclass(frozen=True)
+class ExecutionParams(_CoreParams):
+    """:class:`mmexec.engine.params.ExecutionParams` that also accepts the original API's risk keywords.
+
+    ``max_inventory_usd_per_symbol``, ``max_total_notional_usd`` and ``edge_freeze_threshold_bps`` are kept as
+    given but **not enforced by the run**: the limits that apply are those of the ``RuntimeRiskMonitor`` the loop
+    is given (give it the same values). Pass them by keyword (they come after the core fields).
+    """
+
+    max_inventory_usd_per_symbol: Number = Decimal("10000")
+    max_total_notional_usd: Number = Decimal("50000")
+    edge_freeze_threshold_bps: Number = Decimal("1.5")
+
+
 def _frozen_or_now() -> str:
     from mmexec.config.runtime import frozen_utc
     from mmexec.run.builder import utc_now_iso
@@ -160,5 +178,5 @@ def run_shadow_demo(
     return dumps_str(result.to_report())
 
 
-__all__ = ["BybitRestClient", "ExecutionLoop", "FakeExchangeClient", "InMemoryOrderStore", "RuntimeRiskMonitor",
-           "run_shadow_demo"]
+__all__ = ["BybitRestClient", "ExecutionLoop", "ExecutionParams", "FakeExchangeClient", "InMemoryOrderStore",
+           "RuntimeRiskMonitor", "run_shadow_demo"]

@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
+from mmexec.compat import (
+    ExecutionLoop,
+    ExecutionParams,  # the original API: it carries the test's risk limits too
+    FakeExchangeClient,
+    InMemoryOrderStore,
+    RuntimeRiskMonitor,
+)
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import FillEvent, PlaceOrderRequest, PlaceOrderResponse, Side, to_decimal
-from mmexec.engine.params import ExecutionParams
 from mmexec.engine.risk import exact_edge
 
 ZERO = Decimal(0)

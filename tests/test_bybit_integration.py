@@ -10,10 +10,15 @@ from typing import Any
 
 import pytest
 
-from mmexec.compat import BybitRestClient, ExecutionLoop, InMemoryOrderStore, RuntimeRiskMonitor
+from mmexec.compat import (
+    BybitRestClient,
+    ExecutionLoop,
+    ExecutionParams,  # the original API: it carries the test's risk limits too
+    InMemoryOrderStore,
+    RuntimeRiskMonitor,
+)
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import OrderState
-from mmexec.engine.params import ExecutionParams
 from mmexec.secrets.provider import SecretProvider
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from mmexec.compat import (
     BybitRestClient,
     ExecutionLoop,
+    ExecutionParams,  # the original API: it carries the test's risk limits too
     FakeExchangeClient,
     InMemoryOrderStore,
     RuntimeRiskMonitor,
@@ -22,7 +23,6 @@ from mmexec.compat import (
 )
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import OrderState, Side
-from mmexec.engine.params import ExecutionParams
 from mmexec.engine.ports import Venue
 from mmexec.engine.risk import FREEZE_REASON_EDGE
 from mmexec.run.builder import VIRTUAL_EPOCH_MS, build_run

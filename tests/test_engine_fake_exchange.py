@@ -12,7 +12,7 @@ from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderReq
 from mmexec.exchanges.base import ExecutionTotals, IExchangeClient
 from mmexec.exchanges.fake import REJECT_MESSAGE
 from mmexec.exchanges.outcomes import order_uniforms
-from mmexec.exchanges.scheduling import FillScheduler, plan_fills
+from mmexec.exchanges.scheduling import FillScheduler, first_part_quarters, plan_fill_lots
 
 D = Decimal
 
@@ -303,19 +303,21 @@ def test_order_uniforms_are_deterministic_uniforms() -> None:
 
 
 # ---------------------------------------------------------------- fill planning and scheduling
-def _plan(qty: str = "0.33", **u: float) -> list[tuple[int, Decimal]]:
+def _plan(lots: int = 3300, **u: float) -> list[tuple[int, int]]:
     args = {"u_fill": 0.5, "u_partial": 0.5, "u_fraction": 0.5, "fill_rate": 0.7, "partial_fill_rate": 0.0}
     args.update(u)
-    return plan_fills(D(qty), 1_000, 100, **args)  # type: ignore[arg-type]
+    return plan_fill_lots(lots, 1_000, 100, first_part_quarters(**args))
 
 
-def test_plan_fills_by_the_orders_uniforms() -> None:
+def test_plan_fill_lots_by_the_orders_uniforms() -> None:
     assert _plan(u_fill=0.7) == []  # u_fill >= fill_rate: rests until canceled
-    assert _plan(u_fill=0.69) == [(1_100, D("0.33"))]
-    assert _plan(partial_fill_rate=1.0, u_fraction=0.0) == [(1_100, D("0.0825")), (1_200, D("0.2475"))]
-    assert _plan(partial_fill_rate=1.0, u_fraction=0.5) == [(1_100, D("0.165")), (1_200, D("0.165"))]
-    assert _plan(partial_fill_rate=1.0, u_fraction=0.99) == [(1_100, D("0.2475")), (1_200, D("0.0825"))]
-    assert _plan(partial_fill_rate=0.5, u_partial=0.5) == [(1_100, D("0.33"))]  # u_partial >= rate: whole
+    assert _plan(u_fill=0.69) == [(1_100, 3300)]
+    assert _plan(partial_fill_rate=1.0, u_fraction=0.0) == [(1_100, 825), (1_200, 2475)]
+    assert _plan(partial_fill_rate=1.0, u_fraction=0.5) == [(1_100, 1650), (1_200, 1650)]
+    assert _plan(partial_fill_rate=1.0, u_fraction=0.99) == [(1_100, 2475), (1_200, 825)]
+    assert _plan(partial_fill_rate=0.5, u_partial=0.5) == [(1_100, 3300)]  # u_partial >= rate: whole
+    assert _plan(lots=3, partial_fill_rate=1.0, u_fraction=0.0) == [(1_100, 3)]  # too small to split
+    assert _plan(lots=33, partial_fill_rate=1.0, u_fraction=0.0) == [(1_100, 8), (1_200, 25)]  # rounded down
 
 
 def test_scheduler_releases_due_fills_in_time_then_schedule_order() -> None:

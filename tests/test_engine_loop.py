@@ -18,7 +18,13 @@ from engine_support import (
 )
 
 from mmexec.canonical import dumps
-from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
+from mmexec.compat import (
+    ExecutionLoop,
+    ExecutionParams,  # the original API: it carries the test's risk limits too
+    FakeExchangeClient,
+    InMemoryOrderStore,
+    RuntimeRiskMonitor,
+)
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import (
     FillEvent,
@@ -30,7 +36,6 @@ from mmexec.engine.models import (
     Quote,
     Side,
 )
-from mmexec.engine.params import ExecutionParams
 
 D = Decimal
 START = 1_735_689_600_000

@@ -10,11 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
+from mmexec.compat import (
+    ExecutionLoop,
+    ExecutionParams,  # the original API: it carries the test's risk limits too
+    FakeExchangeClient,
+    InMemoryOrderStore,
+    RuntimeRiskMonitor,
+)
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.market import Instrument, SyntheticMarket
 from mmexec.engine.models import FillEvent, Side
-from mmexec.engine.params import ExecutionParams
 from mmexec.engine.ports import IExchangeClient, OrderEvent, Venue
 from mmexec.engine.strategy import QuotingPolicy
 

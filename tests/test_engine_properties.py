@@ -15,11 +15,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from mmexec.canonical import dumps
-from mmexec.compat import FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
+from mmexec.compat import (
+    ExecutionParams,  # the original API: it carries the test's risk limits too
+    FakeExchangeClient,
+    InMemoryOrderStore,
+    RuntimeRiskMonitor,
+)
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import OrderState, PlaceOrderRequest, Side
 from mmexec.engine.order_store import LEGAL_TRANSITIONS, OrderStoreError, UnknownOrder
-from mmexec.engine.params import ExecutionParams
 
 D = Decimal
 S = OrderState

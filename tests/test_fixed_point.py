@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from mmexec.accounting.ledger import FeeLedger
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.canonical import dumps
+from mmexec.compat import ExecutionParams  # the original API: it carries the test's risk limits too
 from mmexec.engine.loop import ExecutionLoop
 from mmexec.engine.models import FillEvent, PlaceOrderRequest, PlaceOrderResponse, Side
 from mmexec.engine.order_store import InMemoryOrderStore
-from mmexec.engine.params import ExecutionParams
 from mmexec.engine.ports import TickVenue
 from mmexec.engine.risk import RuntimeRiskMonitor
 from mmexec.exchanges.fake import FakeExchangeClient

@@ -13,6 +13,7 @@ import pytest
 
 from mmexec.journal.schema import JournalError
 from mmexec.journal.snapshot import RestrictedUnpickler, dump_snapshot, load_snapshot
+from tests.journal_support import continued_from_snapshot
 
 NEW_STATE_MODULES = ("mmexec.exchanges.queue_test_state", "mmexec.accounting.markout_test_state",
                      "mmexec.accounting.timeline.test_state", "mmexec.marketdata.replay_test_state",
@@ -81,30 +82,7 @@ def test_every_feature_state_loads_back_and_continues_identically(changes: dict[
     """Whatever state the engine, venue, market and books hold (today's and tomorrow's), a mid-run checkpoint
     loads with the restricted unpickler and the run continues to the same report bytes."""
     from mmexec.canonical import dumps
-    from mmexec.run.builder import build_run
     from mmexec.run.spec import RunSpec
 
-    spec = RunSpec().replace(iterations=300, **changes)
-    whole = build_run(spec, utc="2025-01-01T00:00:00Z")
-    whole.loop.run(whole.params())
-    halted = build_run(spec, utc="2025-01-01T00:00:00Z")
-    blobs: list[bytes] = []
-
-    class Hook:
-        step = 0
-
-        def on_order_event(self, event: object) -> None: ...
-
-        def on_fill(self, fill: object) -> None: ...
-
-        def on_step(self, now_ms: int) -> None:
-            Hook.step += 1
-            if Hook.step == 150:
-                blobs.append(dump_snapshot(halted, {"hook": hook}))
-
-    hook = Hook()
-    halted.loop.journal_hooks.append(hook)
-    halted.loop.run(halted.params())
-    restored = load_snapshot(blobs[0], {"hook": hook})
-    restored.loop.run(restored.params(), source=restored.loop.market, start_step=150)
+    whole, restored, _ = continued_from_snapshot(RunSpec().replace(iterations=300, **changes), at=150)
     assert dumps(restored.result().to_report()) == dumps(whole.result().to_report())

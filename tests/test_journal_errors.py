@@ -44,11 +44,16 @@ def _refused(args: tuple[str, ...], path: Path, needle: str, tmp: Path) -> None:
     assert _digest(path) == before
 
 
-def _mark_incomplete(path: Path) -> None:
+def _sql(path: Path, statement: str) -> None:
+    """Run one statement on the journal at ``path`` and commit it."""
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE run SET status = 'running', report = NULL")
+    conn.execute(statement)
     conn.commit()
     conn.close()
+
+
+def _mark_incomplete(path: Path) -> None:
+    _sql(path, "UPDATE run SET status = 'running', report = NULL")
 
 
 def test_non_sqlite_path(tmp_path: Path) -> None:
@@ -87,10 +92,7 @@ def test_corrupt_journal(complete_journal: Path, tmp_path: Path) -> None:
 
 def test_sqlite_database_that_is_not_a_journal(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (x)")
-    conn.commit()
-    conn.close()
+    _sql(path, "CREATE TABLE t (x)")
     _refused(("shadow", "--resume", str(path)), path, "not an mmexec journal", tmp_path)
 
 
@@ -122,10 +124,7 @@ def test_resume_refuses_changed_run_flags_and_names_them(complete_journal: Path,
 def test_resume_accepts_equal_run_flags_and_free_output_flags(complete_journal: Path, tmp_path: Path) -> None:
     path = _copy(complete_journal, tmp_path)
     _mark_incomplete(path)
-    conn = sqlite3.connect(path)
-    conn.execute("DELETE FROM checkpoints")
-    conn.commit()
-    conn.close()
+    _sql(path, "DELETE FROM checkpoints")
     result = mmexec("shadow", "--resume", str(path), "--iterations", "300", "--edge-threshold", "0.0",
                     "--out", str(tmp_path / "r.json"), "--no-progress", "--log-level", "error", cwd=tmp_path,
                     env={"MMEXEC_SHADOW__SEED": "5"})  # the environment is not consulted on resume
@@ -149,10 +148,7 @@ def test_state_with_the_bybit_venue_is_refused(tmp_path: Path) -> None:
 def test_resume_needs_the_mmexec_version_that_wrote_the_checkpoints(complete_journal: Path, tmp_path: Path) -> None:
     path = _copy(complete_journal, tmp_path)
     _mark_incomplete(path)
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE run SET mmexec_version = '0.0.1'")
-    conn.commit()
-    conn.close()
+    _sql(path, "UPDATE run SET mmexec_version = '0.0.1'")
     _refused(("shadow", "--resume", str(path)), path, "written by mmexec 0.0.1", tmp_path)
 
 

@@ -9,6 +9,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,11 @@ from tests.journal_support import (
     BUSY,
     FROZEN,
     MMEXEC,
-    PLAIN,
     checkpoint_steps,
     kill_env,
     mmexec,
     outputs,
+    plain_baseline,
     run_to_files,
     same_bytes,
 )
@@ -33,10 +34,7 @@ KILLED = -signal.SIGKILL
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("baseline")
-    result = run_to_files(tmp, "plain", *PLAIN)
-    assert result.returncode == 0, result.stderr
-    return tmp
+    return plain_baseline(tmp_path_factory.mktemp("baseline"))
 
 
 def _copy_baseline(baseline: Path, tmp: Path) -> None:
@@ -46,6 +44,21 @@ def _copy_baseline(baseline: Path, tmp: Path) -> None:
 
 def _resume(tmp: Path, journal: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     return run_to_files(tmp, "resumed", "shadow", "--resume", str(journal), "--checkpoint-every", "2500", env=env)
+
+
+def _killed_at_each_then_resumed(tmp: Path, journal: Path, run: tuple[str, ...], instants: list[int],
+                                 resume: Callable[..., subprocess.CompletedProcess[bytes]]) -> None:
+    """``run`` journaled and SIGKILLed at the first of ``instants`` (steps), resumed and killed at each of the
+    others, then resumed to the end: the same report and fills bytes as the plain run, and complete."""
+    first = run_to_files(tmp, "resumed", *run, "--state", str(journal), env=kill_env(f"step:{instants[0]}"))
+    assert first.returncode == KILLED, first.stderr
+    for step in instants[1:]:
+        killed = resume(tmp, journal, kill_env(f"step:{step}"))
+        assert killed.returncode == KILLED, (step, killed.stderr)
+    final = resume(tmp, journal)
+    assert final.returncode == 0, final.stderr
+    same_bytes(tmp, "plain", "resumed")
+    assert mmexec("shadow", "--resume", str(journal)).returncode == 2  # complete now
 
 
 def test_journaled_run_writes_the_same_bytes_as_a_plain_run(baseline: Path, tmp_path: Path) -> None:
@@ -59,15 +72,7 @@ def test_twenty_sigkills_at_seeded_random_steps_then_resume(baseline: Path, tmp_
     _copy_baseline(baseline, tmp_path)
     journal = tmp_path / "j.db"
     instants = sorted(random.Random(12).sample(range(1, 6000), 20))
-    first = run_to_files(tmp_path, "resumed", *BUSY, "--state", str(journal), env=kill_env(f"step:{instants[0]}"))
-    assert first.returncode == KILLED, first.stderr
-    for step in instants[1:]:
-        killed = _resume(tmp_path, journal, kill_env(f"step:{step}"))
-        assert killed.returncode == KILLED, (step, killed.stderr)
-    final = _resume(tmp_path, journal)
-    assert final.returncode == 0, final.stderr
-    same_bytes(tmp_path, "plain", "resumed")
-    assert mmexec("shadow", "--resume", str(journal)).returncode == 2  # complete now
+    _killed_at_each_then_resumed(tmp_path, journal, BUSY, instants, _resume)
 
 
 @pytest.mark.parametrize("point", ["checkpoint:1", "checkpoint:3", "commit:1", "commit:2"])
@@ -204,16 +209,7 @@ def test_twenty_sigkills_replay_run(replay_baseline: Path, tmp_path: Path) -> No
     _copy_baseline(replay_baseline, tmp_path)
     journal = tmp_path / "j.db"
     instants = sorted(random.Random(11).sample(range(1, 3441), 20))
-    first = run_to_files(tmp_path, "resumed", *REPLAY, *REPLAY_EVERY, "--state", str(journal),
-                         env=kill_env(f"step:{instants[0]}"))
-    assert first.returncode == KILLED, first.stderr
-    for step in instants[1:]:
-        killed = _resume_replay(tmp_path, journal, kill_env(f"step:{step}"))
-        assert killed.returncode == KILLED, (step, killed.stderr)
-    final = _resume_replay(tmp_path, journal)
-    assert final.returncode == 0, final.stderr
-    same_bytes(tmp_path, "plain", "resumed")
-    assert mmexec("shadow", "--resume", str(journal)).returncode == 2  # complete now
+    _killed_at_each_then_resumed(tmp_path, journal, (*REPLAY, *REPLAY_EVERY), instants, _resume_replay)
 
 
 @pytest.mark.parametrize(("point", "kept"), [("step:100", 0), ("checkpoint:1", 0), ("checkpoint:7", 2),

@@ -18,6 +18,7 @@ from mmexec.journal.snapshot import dump_snapshot, load_snapshot
 from mmexec.journal.writer import JournalWriter
 from mmexec.run.builder import Run, build_run
 from mmexec.run.spec import RunSpec
+from tests.journal_support import continued_from_snapshot
 
 UTC = "2025-01-01T00:00:00Z"
 
@@ -29,30 +30,9 @@ class _Evil:
 
 def test_a_run_continues_identically_from_its_snapshot() -> None:
     spec = RunSpec().replace(iterations=500, edge_threshold=0, partial_fill_rate=0.5)
-    whole = build_run(spec, utc=UTC)
-    whole.loop.run(whole.params())
-    spec_run = build_run(spec, utc=UTC)
-    blobs: list[bytes] = []
-
-    class Hook:
-        step = 0
-
-        def on_order_event(self, event: object) -> None: ...
-
-        def on_fill(self, fill: object) -> None: ...
-
-        def on_step(self, now_ms: int) -> None:
-            Hook.step += 1
-            if Hook.step == 200:
-                blobs.append(dump_snapshot(spec_run, {"hook": hook}))
-
-    hook = Hook()
-    spec_run.loop.journal_hooks.append(hook)
-    spec_run.loop.run(spec_run.params())
-    restored = load_snapshot(blobs[0], {"hook": hook})
+    whole, restored, hook = continued_from_snapshot(spec, at=200, utc=UTC)
     assert isinstance(restored, Run)
     assert restored.loop.journal_hooks == [hook]
-    restored.loop.run(restored.params(), source=restored.loop.market, start_step=200)  # type: ignore[arg-type]
     assert dumps(restored.result().to_report()) == dumps(whole.result().to_report())
 
 

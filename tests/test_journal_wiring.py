@@ -9,17 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.journal_support import BUSY, MMEXEC, PLAIN, kill_env, mmexec, run_to_files, same_bytes
+from tests.journal_support import BUSY, MMEXEC, kill_env, mmexec, plain_baseline, run_to_files, same_bytes
 
 SMALL = ("shadow", "--iterations", "300", "--edge-threshold", "0")
 
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("baseline")
-    result = run_to_files(tmp, "plain", *PLAIN)
-    assert result.returncode == 0, result.stderr
-    return tmp
+    return plain_baseline(tmp_path_factory.mktemp("baseline"))
 
 
 @pytest.mark.skipif(MMEXEC is None, reason="mmexec is not installed: pip install -e .")

@@ -94,3 +94,9 @@ def test_bybit_inverse_is_out_of_scope(tmp_path: Path) -> None:
     msg["topic"] = "orderbook.50.BTCUSD"
     with pytest.raises(InputError, match="out of scope"):
         open_captures([capture(tmp_path, [msg])])
+
+
+def test_bybit_off_grid_price_names_the_line(tmp_path: Path) -> None:
+    off_grid = [*MESSAGES[:1], book("delta", 101, 10, [["27450.05", "0.400"]], [])]
+    with pytest.raises(InputError, match=r"off the instrument grid.*27450.05.*--instrument.*\(bybit.txt line 2\)"):
+        list(open_captures([capture(tmp_path, off_grid)]).events())

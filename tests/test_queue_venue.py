@@ -203,7 +203,7 @@ def test_queue_invariants(script: list[tuple[str, int, int, object]], model: str
         for order in venue._resting[SYM]:
             assert 0 <= order.filled <= order.lots
             assert order.ahead >= 0
-            shown = book.qty_at(order.is_buy, order.px)
+            shown = book.qty_at(order.is_buy, order.ticks)
             assert shown is None or order.ahead <= shown
     assert venue.fill_log is not None
     assert all(lots > 0 for _, _, _, lots, _, _, _ in venue.fill_log)

@@ -7,9 +7,14 @@ from decimal import Decimal as D
 
 from mmexec.accounting.ledger import FeeLedger
 from mmexec.accounting.recon import KINDS, reconcile
-from mmexec.compat import ExecutionLoop, FakeExchangeClient, InMemoryOrderStore, RuntimeRiskMonitor
+from mmexec.compat import (
+    ExecutionLoop,
+    ExecutionParams,  # the original API: it carries the test's risk limits too
+    FakeExchangeClient,
+    InMemoryOrderStore,
+    RuntimeRiskMonitor,
+)
 from mmexec.engine.models import FillEvent, PlaceOrderRequest, Side
-from mmexec.engine.params import ExecutionParams
 from mmexec.fees.profiles import VIP2_PROFILE, build_profile_map
 
 PARAMS = ExecutionParams(symbols=["BTCUSDT", "ETHUSDT"], iterations=120, edge_freeze_threshold_bps=-1000,

@@ -231,6 +231,10 @@ class InMemoryOrderStore:
         old = order.state
         if new not in LEGAL_TRANSITIONS[old]:
             raise IllegalTransition(f"{order.client_order_id}: {old.value} -> {new.value} is not allowed")
+        self._set_state(order, old, new, now_ms)
+
+    def _set_state(self, order: StoredOrder, old: OrderState, new: OrderState, now_ms: int | None) -> None:
+        """Record a legal transition ``old -> new`` of ``order``: its state and time, the counters, retirement."""
         order.state = new
         if now_ms is not None:
             order.updated_ms = now_ms
@@ -299,17 +303,8 @@ class InMemoryOrderStore:
         if old is _S.CANCELED and order.order_id is not None:  # was live on the venue
             if now_ms is not None:
                 order.updated_ms = now_ms
-        elif old is _S.OPEN or old is _S.PARTIALLY_FILLED:  # legal fill transitions, without _move's lookups
-            new = _S.FILLED if filled == order.lots else _S.PARTIALLY_FILLED
-            order.state = new
-            if now_ms is not None:
-                order.updated_ms = now_ms
-            if new is not old:
-                counts = self._counts
-                counts[new] += 1
-                counts[old] -= 1
-            if new is _S.FILLED:
-                self._retire(order)
+        elif old is _S.OPEN or old is _S.PARTIALLY_FILLED:  # legal fill transitions, without _move's lookup
+            self._set_state(order, old, _S.FILLED if filled == order.lots else _S.PARTIALLY_FILLED, now_ms)
         else:
             self._move(order, _S.FILLED if filled == order.lots else _S.PARTIALLY_FILLED, now_ms)  # raises
         order.filled_lots = filled

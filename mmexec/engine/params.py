@@ -1,4 +1,8 @@
-"""What a synthetic shadow run does: :class:`ExecutionParams` (symbols, steps, market shape, echoed limits)."""
+"""What a synthetic shadow run does: :class:`ExecutionParams` (symbols, steps, market shape, pacing).
+
+Risk limits are not part of it: the risk monitor the loop is given holds them (a run spec's risk sub-spec builds
+it). The original API's ``ExecutionParams(max_inventory_usd_per_symbol=..., ...)`` is
+:class:`mmexec.compat.ExecutionParams`."""
 
 from __future__ import annotations
 
@@ -12,13 +16,10 @@ from mmexec.engine.models import Number, to_decimal
 
 @dataclass(frozen=True)
 class ExecutionParams:
-    """What a shadow run does. The risk limits enforced are the risk monitor's; these are echoed in reports."""
+    """What a shadow run does; the limits it trades within are the risk monitor's (see the module docstring)."""
 
     symbols: list[str]
     iterations: int
-    max_inventory_usd_per_symbol: Number = Decimal("10000")
-    max_total_notional_usd: Number = Decimal("50000")
-    edge_freeze_threshold_bps: Number = Decimal("1.5")
     seed: int = 42
     quote_interval_ms: int = 100
     order_notional_usd: Number = Decimal("1000")

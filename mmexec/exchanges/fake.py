@@ -36,6 +36,7 @@ from mmexec.engine.models import (
     Side,
 )
 from mmexec.engine.ports import ExecutionTotals, TickFill
+from mmexec.exchanges.orders import VenueOrder
 from mmexec.exchanges.outcomes import WORD, keyed_hasher, order_words
 from mmexec.exchanges.scheduling import first_part_quarters, plan_fill_lots
 from mmexec.money import precision_of
@@ -64,18 +65,14 @@ class _Grid:
         self.totals = ExecutionTotals(tick, lot)
 
 
-class _RestingOrder:
-    __slots__ = ("client_order_id", "filled", "grid", "is_buy", "lots", "order_id", "symbol", "ticks")
+class _RestingOrder(VenueOrder):
+    """A venue order with the grid it rests on (its symbol's, or its own for an unregistered symbol)."""
+
+    __slots__ = ("grid",)
 
     def __init__(self, order_id: str, coid: str, symbol: str, is_buy: bool, lots: int, ticks: int,
                  grid: _Grid) -> None:
-        self.order_id = order_id
-        self.client_order_id = coid
-        self.symbol = symbol
-        self.is_buy = is_buy
-        self.lots = lots
-        self.ticks = ticks
-        self.filled = 0
+        VenueOrder.__init__(self, order_id, coid, symbol, is_buy, lots, ticks)
         self.grid = grid
 
 
@@ -318,13 +315,8 @@ class FakeExchangeClient:
 
     # ---------------------------------------------------------------- queries
     def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
-        return [
-            OpenOrder(o.order_id, o.client_order_id, o.symbol, _BUY if o.is_buy else _SELL, o.lots * o.grid.lot,
-                      o.ticks * o.grid.tick, o.filled * o.grid.lot,
-                      OrderState.PARTIALLY_FILLED if o.filled else OrderState.OPEN)
-            for o in self._orders.values()
-            if symbol is None or o.symbol == symbol
-        ]
+        return [o.open_order(o.grid.tick, o.grid.lot) for o in self._orders.values()
+                if symbol is None or o.symbol == symbol]
 
     def get_positions(self) -> list[Position]:
         """Signed position and average-cost entry price per symbol traded."""

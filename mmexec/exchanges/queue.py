@@ -32,6 +32,7 @@ from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderRequest, PlaceOrderResponse, Position, Side
 from mmexec.exchanges.base import ExecutionTotals
+from mmexec.exchanges.orders import VenueOrder
 from mmexec.marketdata.book import OrderBook
 from mmexec.marketdata.events import BestBidAsk, BookDelta, BookSnapshot, MarketEvent, TradePrint
 
@@ -44,20 +45,14 @@ _OPEN = OrderState.OPEN
 BY_TRADE, BY_TRADE_THROUGH, BY_CROSS = "trade", "trade_through", "cross"
 
 
-class _Order:
-    __slots__ = ("ahead", "arrive_ms", "coid", "filled", "first_fill_ms", "in_flight", "is_buy", "lots",
-                 "order_id", "price", "px", "side", "symbol", "traded")
+class _Order(VenueOrder):
+    """A venue order with its place in the queue and the request's price (fills are reported at it)."""
+
+    __slots__ = ("ahead", "arrive_ms", "first_fill_ms", "in_flight", "price", "traded")
 
     def __init__(self, order_id: str, req: PlaceOrderRequest, px: int, lots: int, arrive_ms: int) -> None:
-        self.order_id = order_id
-        self.coid = req.client_order_id
-        self.symbol = req.symbol
-        self.side = req.side
-        self.is_buy = req.side is _BUY
+        VenueOrder.__init__(self, order_id, req.client_order_id, req.symbol, req.side is _BUY, lots, px)
         self.price = req.price
-        self.px = px
-        self.lots = lots
-        self.filled = 0
         self.ahead = 0
         self.traded = 0  # lots traded at the order's price since the level last changed in the book
         self.arrive_ms = arrive_ms
@@ -141,7 +136,7 @@ class QueueVenue:
             book.apply_bbo(ev)
         elif type(ev) is BookDelta:
             if resting:
-                before = [book.qty_at(o.is_buy, o.px) for o in resting]
+                before = [book.qty_at(o.is_buy, o.ticks) for o in resting]
                 book.apply_delta(ev)
                 self._depth_changes(book, resting, before)
             else:
@@ -153,7 +148,7 @@ class QueueVenue:
         elif type(ev) is BookSnapshot:
             book.apply_snapshot(ev)
             for order in resting:
-                shown = book.qty_at(order.is_buy, order.px)
+                shown = book.qty_at(order.is_buy, order.ticks)
                 if shown is not None and order.ahead > shown:
                     order.ahead = shown
         if resting and book.tradable:
@@ -167,13 +162,13 @@ class QueueVenue:
                 keep.append(order)
                 continue
             at = order.arrive_ms
-            if (book.ask <= order.px) if order.is_buy else (book.bid >= order.px):
+            if (book.ask <= order.ticks) if order.is_buy else (book.bid >= order.ticks):
                 self.post_only_rejects += 1
                 del self._orders[order.order_id]
                 self._seq += 1
-                heapq.heappush(self._rejects, (at + self.response_latency_ms, self._seq, order.coid))
+                heapq.heappush(self._rejects, (at + self.response_latency_ms, self._seq, order.client_order_id))
                 continue
-            shown = book.qty_at(order.is_buy, order.px)
+            shown = book.qty_at(order.is_buy, order.ticks)
             if shown is None:
                 self.joined_unknown += 1
                 if not book.unknown_warned:
@@ -189,7 +184,7 @@ class QueueVenue:
 
     def _depth_changes(self, book: OrderBook, resting: list[_Order], before: list[int | None]) -> None:
         for order, old in zip(resting, before, strict=True):
-            new = book.qty_at(order.is_buy, order.px)
+            new = book.qty_at(order.is_buy, order.ticks)
             if old is None or new is None or new == old:
                 continue
             if new < old:
@@ -204,7 +199,7 @@ class QueueVenue:
         for order in list(resting):
             if order.is_buy is not hits_bids:
                 continue
-            if ev.price == order.px:
+            if ev.price == order.ticks:
                 order.traded += ev.qty
                 ahead = order.ahead - ev.qty
                 if ahead >= 0:
@@ -212,13 +207,13 @@ class QueueVenue:
                     continue
                 order.ahead = 0
                 self._fill(order, min(-ahead, order.lots - order.filled), ev.exch_ms, BY_TRADE)
-            elif (ev.price < order.px) if hits_bids else (ev.price > order.px):
+            elif (ev.price < order.ticks) if hits_bids else (ev.price > order.ticks):
                 self._fill(order, order.lots - order.filled, ev.exch_ms, BY_TRADE_THROUGH)
 
     def _on_touch(self, book: OrderBook, resting: list[_Order], now_ms: int) -> None:
         bid, ask = book.bid, book.ask
         for order in list(resting):
-            if (ask <= order.px) if order.is_buy else (bid >= order.px):
+            if (ask <= order.ticks) if order.is_buy else (bid >= order.ticks):
                 self._fill(order, order.lots - order.filled, now_ms, BY_CROSS)
 
     def _fill(self, order: _Order, lots: int, now_ms: int, why: str) -> None:
@@ -239,14 +234,14 @@ class QueueVenue:
         totals.add(order.is_buy, qty, order.price, True)
         self._fill_seq += 1
         self.fills_by[why] += 1
-        fill = tuple.__new__(FillEvent, (order.coid, order.order_id, order.symbol, order.side, qty, order.price,
-                                         now_ms, True, f"EXE{self._fill_seq:08d}"))
+        fill = tuple.__new__(FillEvent, (order.client_order_id, order.order_id, order.symbol, order.side, qty,
+                                         order.price, now_ms, True, f"EXE{self._fill_seq:08d}"))
         self._pnl.on_fill(fill)
         order.in_flight += 1
         self._seq += 1
         heapq.heappush(self._outbox, (now_ms + self.response_latency_ms, self._seq, fill))
         if self.fill_log is not None:
-            self.fill_log.append((order.symbol, order.is_buy, order.px, lots, now_ms, why, order.arrive_ms))
+            self.fill_log.append((order.symbol, order.is_buy, order.ticks, lots, now_ms, why, order.arrive_ms))
         for listener in self.execution_listeners:
             listener(fill)
 
@@ -289,13 +284,9 @@ class QueueVenue:
 
     # ------------------------------------------------------------------ queries
     def get_open_orders(self, symbol: str | None = None) -> list[OpenOrder]:
-        tick_lot = self.grids
-        return [
-            OpenOrder(o.order_id, o.coid, o.symbol, o.side, o.lots * tick_lot[o.symbol][1], o.price,
-                      o.filled * tick_lot[o.symbol][1], OrderState.PARTIALLY_FILLED if o.filled else _OPEN)
-            for o in self._orders.values()
-            if (symbol is None or o.symbol == symbol) and o.filled < o.lots
-        ]
+        grids = self.grids
+        return [o.open_order(*grids[o.symbol]) for o in self._orders.values()
+                if (symbol is None or o.symbol == symbol) and o.filled < o.lots]
 
     def get_positions(self) -> list[Position]:
         return [self._pnl.position(symbol) for symbol in sorted(self._executions)]

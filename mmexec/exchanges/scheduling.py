@@ -1,7 +1,8 @@
 """Fill scheduling shared by the simulated venues (the fake exchange and the Bybit dry-run).
 
-:func:`plan_fills` turns an order's fate (its uniforms from :func:`~mmexec.exchanges.outcomes.order_uniforms`)
-into the fills it will get; :class:`FillScheduler` holds scheduled fills in virtual-time order and releases
+:func:`first_part_quarters` reads an order's fate (its uniforms from
+:func:`~mmexec.exchanges.outcomes.order_uniforms`) and :func:`plan_fill_lots` turns it into the fills, in whole lots,
+the order will get; :class:`FillScheduler` holds scheduled fills in virtual-time order and releases
 the due ones. Ties on the same millisecond come out in the order they were scheduled.
 """
 
@@ -26,8 +27,10 @@ def first_part_quarters(*, u_fill: float, u_partial: float, u_fraction: float, f
 
 
 def plan_fill_lots(lots: int, placed_ms: int, latency_ms: int, quarters: int | None) -> list[tuple[int, int]]:
-    """:func:`plan_fills` in whole lots: the first part is ``quarters / 4`` of ``lots`` rounded down to a lot
-    (lot-aligned); an order too small to split fills at once."""
+    """The fills of a resting order of ``lots`` placed at ``placed_ms``, as ``(due_ms, lots)``: none when
+    ``quarters`` is ``None``, else one at ``placed_ms + latency_ms`` -- or two when ``quarters`` < 4: that many
+    quarters of ``lots`` rounded down to a lot, and the rest ``latency_ms`` later (an order too small to split
+    fills at once)."""
     if quarters is None:
         return []
     due = placed_ms + latency_ms
@@ -35,34 +38,6 @@ def plan_fill_lots(lots: int, placed_ms: int, latency_ms: int, quarters: int | N
     if quarters < 4 and first:
         return [(due, first), (due + latency_ms, lots - first)]
     return [(due, lots)]
-
-
-def plan_fills(
-    qty: Decimal,
-    placed_ms: int,
-    latency_ms: int,
-    *,
-    u_fill: float,
-    u_partial: float,
-    u_fraction: float,
-    fill_rate: float,
-    partial_fill_rate: float,
-) -> list[tuple[int, Decimal]]:
-    """The fills of a resting order as ``(due_ms, qty)``; empty when it does not fill.
-
-    It fills at ``placed_ms + latency_ms`` when ``u_fill < fill_rate``; when also ``u_partial <
-    partial_fill_rate`` the fill comes in two parts: 1/4, 1/2 or 3/4 of ``qty`` (by ``u_fraction``) first and
-    the rest ``latency_ms`` later.
-    """
-    quarters = first_part_quarters(u_fill=u_fill, u_partial=u_partial, u_fraction=u_fraction,
-                                   fill_rate=fill_rate, partial_fill_rate=partial_fill_rate)
-    if quarters is None:
-        return []
-    due = placed_ms + latency_ms
-    if quarters < 4:
-        first = qty * quarters / 4
-        return [(due, first), (due + latency_ms, qty - first)]
-    return [(due, qty)]
 
 
 class FillScheduler(Generic[Q]):

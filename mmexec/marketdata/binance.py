@@ -20,6 +20,8 @@ from mmexec.errors import InputError
 from mmexec.marketdata.capture import (
     STREAM_ERRORS,
     FileStats,
+    first_lines_of_symbols,
+    off_grid_error,
     open_stream,
     stream_error,
     torn_or_raise,
@@ -49,23 +51,14 @@ def is_inverse(symbol: str) -> bool:
 _STREAM_NAME = re.compile(rb'"stream"\s*:\s*"([^"@]*)@')
 
 
+def _inverse_refused(name: str, symbol: str) -> str | None:
+    return INVERSE_REFUSED.format(sym=name) if is_inverse(symbol) else None
+
+
 def symbols_in(path: Path, lines: Iterable[tuple[int, bytes]]) -> dict[str, int]:
-    """Symbols named by the streams of ``lines``, with the line each first appears on (a cheap byte search,
-    no JSON parsing: unreadable lines are left to the parser, which names them); inverse contracts ->
-    :class:`InputError`."""
-    found: dict[str, int] = {}
-    search = _STREAM_NAME.search
-    for line_no, line in lines:
-        match = search(line)
-        if match is None:
-            continue
-        name = match.group(1).decode("ascii", "replace")
-        symbol = name.upper()
-        if symbol not in found:
-            if is_inverse(symbol):
-                raise InputError(INVERSE_REFUSED.format(sym=name), source=where(path, line_no))
-            found[symbol] = line_no
-    return found
+    """Symbols named by the streams of ``lines``, with the line each first appears on (no JSON parsing); inverse
+    contracts -> :class:`InputError`."""
+    return first_lines_of_symbols(path, lines, _STREAM_NAME, str.upper, _inverse_refused)
 
 
 def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedClock,
@@ -158,8 +151,7 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
                 except InputError:
                     raise
                 except OffGridError as exc:
-                    raise InputError(f"price or quantity off the instrument grid: {exc} (fix it with --instrument)",
-                                     source=where(path, line_no)) from None
+                    raise off_grid_error(path, line_no, exc) from None
                 except (ValueError, KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError) as exc:
                     if raw.strip():
                         torn_or_raise(stats, line_no, raw.endswith(b"\n"), exc)

@@ -17,7 +17,15 @@ from typing import Any
 import orjson
 
 from mmexec.errors import InputError
-from mmexec.marketdata.capture import FileStats, iter_lines, split_receive_time, torn_or_raise, where
+from mmexec.marketdata.capture import (
+    FileStats,
+    first_lines_of_symbols,
+    iter_lines,
+    off_grid_error,
+    split_receive_time,
+    torn_or_raise,
+    where,
+)
 from mmexec.marketdata.events import BookDelta, BookSnapshot, Level, MarketEvent, TradePrint
 from mmexec.marketdata.feedclock import FeedClock
 from mmexec.marketdata.instruments import Grid, OffGridError, levels_of
@@ -31,22 +39,17 @@ def _topic_symbol(topic: str) -> tuple[str, str]:
 _TOPIC = re.compile(rb'"topic"\s*:\s*"([^"]*)"')
 
 
+def _inverse_refused(_: str, symbol: str) -> str | None:
+    if symbol.endswith("USD"):
+        return (f"inverse contracts ({symbol}) are out of scope: their quantities are contracts, not coins; replay "
+                "linear or spot captures")
+    return None
+
+
 def symbols_in(path: Path, lines: Iterable[tuple[int, bytes]]) -> dict[str, int]:
-    """Symbols of the topics of ``lines``, with the line each first appears on (a cheap byte search, no JSON
-    parsing); inverse contracts -> :class:`InputError`."""
-    found: dict[str, int] = {}
-    search = _TOPIC.search
-    for line_no, line in lines:
-        match = search(line)
-        if match is None:
-            continue
-        symbol = _topic_symbol(match.group(1).decode("ascii", "replace"))[1]
-        if symbol not in found:
-            if symbol.endswith("USD"):
-                raise InputError(f"inverse contracts ({symbol}) are out of scope: their quantities are contracts, "
-                                 "not coins; replay linear or spot captures", source=where(path, line_no))
-            found[symbol] = line_no
-    return found
+    """Symbols of the topics of ``lines``, with the line each first appears on (no JSON parsing); inverse
+    contracts -> :class:`InputError`."""
+    return first_lines_of_symbols(path, lines, _TOPIC, lambda topic: _topic_symbol(topic)[1], _inverse_refused)
 
 
 def _levels(raw: list[list[str]], price: Grid, qty: Grid) -> list[Level]:
@@ -126,8 +129,7 @@ def parse(stats: FileStats, grids: Mapping[str, tuple[Grid, Grid]], clock: FeedC
         except InputError:
             raise
         except OffGridError as exc:
-            raise InputError(f"price or quantity off the instrument grid: {exc} (fix it with --instrument)",
-                             source=where(path, line_no)) from None
+            raise off_grid_error(path, line_no, exc) from None
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError) as exc:
             torn_or_raise(stats, line_no, complete, exc)
             continue

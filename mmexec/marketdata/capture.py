@@ -12,9 +12,10 @@ import gzip
 import hashlib
 import io
 import logging
+import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,6 +30,29 @@ _PEEK_LINES = 200
 
 def where(path: Path, line_no: int) -> str:
     return f"{path.name} line {line_no}"
+
+
+def first_lines_of_symbols(path: Path, lines: Iterable[tuple[int, bytes]], name: re.Pattern[bytes],
+                           symbol_of: Callable[[str], str],
+                           refusal: Callable[[str, str], str | None]) -> dict[str, int]:
+    """Symbols named in ``lines`` (group 1 of ``name``, read by ``symbol_of``), with the line each first appears
+    on: a cheap byte search, no JSON parsing (unreadable lines are left to the parser, which names them).
+    ``refusal(name, symbol)`` says why a symbol is out of scope (an :class:`InputError` at that line), else
+    ``None``."""
+    found: dict[str, int] = {}
+    search = name.search
+    for line_no, line in lines:
+        match = search(line)
+        if match is None:
+            continue
+        named = match.group(1).decode("ascii", "replace")
+        symbol = symbol_of(named)
+        if symbol not in found:
+            message = refusal(named, symbol)
+            if message is not None:
+                raise InputError(message, source=where(path, line_no))
+            found[symbol] = line_no
+    return found
 
 
 @dataclass(slots=True)
@@ -108,6 +132,12 @@ def open_stream(path: Path) -> IO[bytes]:
     """The decompressed content of a capture as a buffered binary stream (iterate it for lines)."""
     stream = _open_binary(path)
     return io.BufferedReader(stream, 1 << 20) if isinstance(stream, gzip.GzipFile) else stream  # type: ignore[arg-type]
+
+
+def off_grid_error(path: Path, line_no: int, exc: BaseException) -> InputError:
+    """The error for a price or quantity at ``line_no`` that is not on its instrument's grid."""
+    return InputError(f"price or quantity off the instrument grid: {exc} (fix it with --instrument)",
+                      source=where(path, line_no))
 
 
 def stream_error(path: Path, line_no: int, exc: BaseException) -> InputError:

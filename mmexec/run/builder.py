@@ -99,9 +99,6 @@ def execution_params(spec: RunSpec, utc: str | None) -> ExecutionParams:
     return ExecutionParams(
         symbols=list(market.symbols),
         iterations=market.iterations,
-        max_inventory_usd_per_symbol=risk.max_inv,
-        max_total_notional_usd=risk.max_total,
-        edge_freeze_threshold_bps=risk.edge_threshold,
         seed=market.seed,
         quote_interval_ms=market.quote_interval_ms,
         order_notional_usd=market.order_notional,

@@ -329,8 +329,7 @@ class ReplayDriver:
         spec = self.spec
         return ExecutionParams(
             symbols=list(self.market.symbols), iterations=self.events_processed,
-            max_inventory_usd_per_symbol=spec.risk.max_inv, max_total_notional_usd=spec.risk.max_total,
-            edge_freeze_threshold_bps=spec.risk.edge_threshold, quote_interval_ms=spec.market.quote_interval_ms,
+            quote_interval_ms=spec.market.quote_interval_ms,
             requote_bps=spec.strategy.requote_bps, utc=utc)
 
     def core_sections(self, utc: str | None) -> dict[str, Any]:

@@ -26,8 +26,10 @@ from typing import Any
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.models import FillEvent, OrderState, Side
 from mmexec.exchanges.bybit import envelopes as v5
+from mmexec.exchanges.orders import VenueOrder
 from mmexec.exchanges.outcomes import order_uniforms
-from mmexec.exchanges.scheduling import FillScheduler, plan_fills
+from mmexec.exchanges.scheduling import FillScheduler, first_part_quarters, plan_fill_lots
+from mmexec.money import MONEY_CONTEXT, precision_of
 
 ORDER_LINK_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
 SYMBOL = re.compile(r"[A-Z0-9]{2,30}")
@@ -36,6 +38,7 @@ CLOSED_ORDERS_KEPT = 500  # /v5/order/realtime with openOnly=1 returns at most t
 EXECUTIONS_KEPT = 10_000
 _WIRE_QUANTUM = Decimal("1E-10")  # derived values (average prices, pnl) are written to 10 decimal places
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 Params = Mapping[str, Any]
 
@@ -96,37 +99,51 @@ def _wire(value: Decimal) -> str:
     return v5.num(value.quantize(_WIRE_QUANTUM))
 
 
-class _Order:
-    """One order as the venue holds it."""
+class _Order(VenueOrder):
+    """One order as the venue holds it: lots and ticks of the grid its own ``qty`` and ``price`` are written on
+    (the lot two places finer, so that quarters of it are whole lots), with its V5 fields."""
 
-    __slots__ = ("cancel_type", "created_ms", "cum_qty", "cum_value", "link_id", "order_id", "price", "qty",
-                 "side", "state", "symbol", "time_in_force", "updated_ms")
+    __slots__ = ("cancel_type", "created_ms", "lot", "state", "tick", "time_in_force", "updated_ms")
 
     def __init__(self, order_id: str, link_id: str, symbol: str, side: Side, qty: Decimal, price: Decimal,
                  time_in_force: str, now_ms: int) -> None:
-        self.order_id = order_id
-        self.link_id = link_id
-        self.symbol = symbol
-        self.side = side
-        self.qty = qty
-        self.price = price
+        lot, tick = _ONE.scaleb(-precision_of(qty) - 2), _ONE.scaleb(-precision_of(price))
+        VenueOrder.__init__(self, order_id, link_id, symbol, side is Side.BUY,
+                            int(MONEY_CONTEXT.divide(qty, lot)), int(MONEY_CONTEXT.divide(price, tick)))
+        self.lot = lot
+        self.tick = tick
         self.time_in_force = time_in_force
-        self.cum_qty = _ZERO
-        self.cum_value = _ZERO
         self.state = OrderState.OPEN
         self.cancel_type = "UNKNOWN"
         self.created_ms = now_ms
         self.updated_ms = now_ms
 
+    @property
+    def link_id(self) -> str:
+        return self.client_order_id
+
+    @property
+    def qty(self) -> Decimal:
+        return MONEY_CONTEXT.multiply(self.lot, self.lots)
+
+    @property
+    def price(self) -> Decimal:
+        return MONEY_CONTEXT.multiply(self.tick, self.ticks)
+
+    @property
+    def cum_qty(self) -> Decimal:
+        return MONEY_CONTEXT.multiply(self.lot, self.filled)
+
     def to_v5(self) -> dict[str, Any]:
         """A ``/v5/order/realtime`` list item."""
-        leaves = self.qty - self.cum_qty if self.state.is_active else _ZERO
+        leaves = self.leaves * self.lot if self.state.is_active else _ZERO
+        price = self.price
         return {
             "orderId": self.order_id,
             "orderLinkId": self.link_id,
             "blockTradeId": "",
             "symbol": self.symbol,
-            "price": v5.num(self.price),
+            "price": v5.num(price),
             "qty": v5.num(self.qty),
             "side": v5.SIDE_TO_V5[self.side],
             "isLeverage": "",
@@ -134,11 +151,11 @@ class _Order:
             "orderStatus": v5.ORDER_STATUS[self.state],
             "cancelType": self.cancel_type,
             "rejectReason": "EC_NoError",
-            "avgPrice": _wire(self.cum_value / self.cum_qty) if self.cum_qty else "0",
+            "avgPrice": _wire(price) if self.filled else "0",  # every execution is at the order's price
             "leavesQty": v5.num(leaves),
-            "leavesValue": v5.num(leaves * self.price),
+            "leavesValue": v5.num(leaves * price),
             "cumExecQty": v5.num(self.cum_qty),
-            "cumExecValue": v5.num(self.cum_value),
+            "cumExecValue": v5.num(self.cum_qty * price),
             "cumExecFee": "0",
             "timeInForce": self.time_in_force,
             "orderType": "Limit",
@@ -181,7 +198,7 @@ class DryRunVenue:
         self._closed: deque[_Order] = deque(maxlen=CLOSED_ORDERS_KEPT)
         self._executions: deque[dict[str, Any]] = deque(maxlen=EXECUTIONS_KEPT)
         self._outbox: deque[dict[str, Any]] = deque()  # executions not yet taken from the stream
-        self._fills: FillScheduler[Decimal] = FillScheduler()
+        self._fills: FillScheduler[int] = FillScheduler()  # whole lots of each order
         self._pnl = PnlTracker()
         self._position_times: dict[str, tuple[int, int]] = {}
         self._marks: dict[str, Decimal] = {}  # last execution price per symbol
@@ -245,10 +262,10 @@ class DryRunVenue:
         if link_id:
             self._active_by_link[link_id] = order_id
         _, u_fill, u_partial, u_fraction = order_uniforms(self.seed, link_id or order_id)
-        for due, part in plan_fills(qty, now_ms, self.fill_latency_ms, u_fill=u_fill, u_partial=u_partial,
-                                    u_fraction=u_fraction, fill_rate=self.fill_rate,
-                                    partial_fill_rate=self.partial_fill_rate):
-            self._fills.schedule(due, order_id, part)
+        quarters = first_part_quarters(u_fill=u_fill, u_partial=u_partial, u_fraction=u_fraction,
+                                       fill_rate=self.fill_rate, partial_fill_rate=self.partial_fill_rate)
+        for due, lots in plan_fill_lots(order.lots, now_ms, self.fill_latency_ms, quarters):
+            self._fills.schedule(due, order_id, lots)
         return {"orderId": order_id, "orderLinkId": order.link_id}
 
     # ---------------------------------------------------------------- POST /v5/order/cancel
@@ -349,14 +366,14 @@ class DryRunVenue:
     # ---------------------------------------------------------------- matching
     def settle(self, now_ms: int) -> None:
         """Execute every scheduled fill due at or before ``now_ms`` (in time order)."""
-        for due, order_id, qty in self._fills.pop_due(now_ms):
-            self._execute(self._active[order_id], qty, due)
+        for due, order_id, lots in self._fills.pop_due(now_ms):
+            self._execute(self._active[order_id], lots, due)
 
-    def _execute(self, order: _Order, qty: Decimal, when_ms: int) -> None:
-        order.cum_qty += qty
-        order.cum_value += qty * order.price
+    def _execute(self, order: _Order, lots: int, when_ms: int) -> None:
+        order.filled += lots
         order.updated_ms = when_ms
-        filled = order.cum_qty == order.qty
+        filled = order.filled == order.lots
+        qty, price = lots * order.lot, order.price
         order.state = OrderState.FILLED if filled else OrderState.PARTIALLY_FILLED
         self._exec_seq += 1
         exec_id = f"EXE{self._exec_seq:08d}"
@@ -366,25 +383,25 @@ class DryRunVenue:
             "orderId": order.order_id,
             "orderLinkId": order.link_id,
             "side": v5.SIDE_TO_V5[order.side],
-            "orderPrice": v5.num(order.price),
+            "orderPrice": v5.num(price),
             "orderQty": v5.num(order.qty),
-            "leavesQty": v5.num(order.qty - order.cum_qty),
+            "leavesQty": v5.num(order.leaves * order.lot),
             "orderType": "Limit",
             "stopOrderType": "",
             "execFee": "0",
             "execId": exec_id,
-            "execPrice": v5.num(order.price),
+            "execPrice": v5.num(price),
             "execQty": v5.num(qty),
             "execType": "Trade",
-            "execValue": v5.num(qty * order.price),
+            "execValue": v5.num(qty * price),
             "execTime": v5.ms(when_ms),
             "feeRate": "0",
             "isMaker": True,
             "seq": self._exec_seq,
         }
-        self._pnl.on_fill(FillEvent(order.link_id, order.order_id, order.symbol, order.side, qty, order.price,
+        self._pnl.on_fill(FillEvent(order.link_id, order.order_id, order.symbol, order.side, qty, price,
                                     when_ms, True, exec_id))
-        self._marks[order.symbol] = order.price
+        self._marks[order.symbol] = price
         created, _ = self._position_times.get(order.symbol, (when_ms, when_ms))
         self._position_times[order.symbol] = (created, when_ms)
         self._executions.append(execution)
