@@ -10,7 +10,6 @@ import json
 import signal
 import sqlite3
 import time
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -82,11 +81,11 @@ def test_a_live_session_killed_mid_run_resumes_without_losing_or_doubling_anythi
     assert len(set(placed)) == len(placed)  # no client order id reused across the resume
     assert {row[1] for row in fills} <= set(placed)
     data = json.loads(report.read_text())
-    positions: Counter[str] = Counter()
+    positions: dict[str, Decimal] = dict.fromkeys(SYMBOLS, Decimal(0))
     for _, _, _, symbol, side, qty in fills:
         positions[symbol] += Decimal(qty) * (1 if side == "BUY" else -1)
     assert {s: Decimal(str(q)) for s, q in data["positions"]["by_symbol"].items()} == \
-        {s: positions.get(s, Decimal(0)) for s in SYMBOLS}
+        positions
     orders = data["orders"]
     assert orders["fills"] == len(fills) and orders["placed"] == len(placed) and orders["open"] == 0
     assert orders["canceled"] == len(query(journal, "SELECT 1 FROM order_events WHERE kind = 'canceled'"))
@@ -143,7 +142,7 @@ def test_a_resumed_session_quotes_no_book_before_its_fresh_snapshot(tmp_path: Pa
             assert all(book.state == "invalid" and not book.tradable for book in books.values())
             loop = restored.loop
             spy = QuoteSpy(loop.quote, books, quoted)
-            loop.quote = spy  # type: ignore[method-assign]
+            loop.quote = spy  # type: ignore[method-assign, assignment]
             journal.externals["test:quote"] = spy  # a checkpoint stores it by name
             task = asyncio.ensure_future(second.run_async())
             await until(lambda: second.feed.stats.delivered >= 2 * 121 and second.feed.queue_depth == 0)
