@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmexec.errors import ConfigError, InputError
 from mmexec.logs import log_event
@@ -36,11 +36,11 @@ from mmexec.run.replay import ReplayDriver, instrument_sources, refuse_venue_opt
 from mmexec.run.spec import RunSpec
 
 if TYPE_CHECKING:
+    from mmexec.engine.order_store import InMemoryOrderStore
     from mmexec.engine.ports import FillListener, RiskListener
     from mmexec.marketdata.live.feed import BybitPublicFeed, FeedMessage
     from mmexec.marketdata.live.recorder import CaptureRecorder
     from mmexec.run.builder import Run
-    from mmexec.run.live_journal import LiveJournal
 
 LOGGER = logging.getLogger("mmexec.live")
 VENUE = "bybit"
@@ -52,6 +52,16 @@ def require_live_extra() -> None:
     except ImportError:
         raise ConfigError("the live market needs the 'live' extra: pip install 'mmexec[live]'",
                           source="--market bybit-live") from None
+
+
+class SessionJournal(Protocol):
+    """What a session asks of its journal (:class:`mmexec.run.live_journal.LiveJournal`)."""
+
+    def order_store(self) -> InMemoryOrderStore: ...
+
+    def attach(self, run: Run) -> None: ...
+
+    def after_batch(self) -> None: ...
 
 
 class LiveSource:
@@ -177,7 +187,7 @@ class LiveSession:
         self._drops_seen = 0
         self.fills: dict[str, int] = {}  # fills per symbol (the panel)
         self.on_batch: Callable[[LiveSession], None] | None = None
-        self.journal: LiveJournal | None = None  # --state / --resume (mmexec.run.live_journal)
+        self.journal: SessionJournal | None = None  # --state / --resume (mmexec.run.live_journal)
         self.resumed = False
 
     def adopt(self, run: Run) -> None:
