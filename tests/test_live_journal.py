@@ -165,3 +165,14 @@ def test_a_resumed_recording_is_a_new_part_and_a_killed_part_is_moved_into_place
     assert resume_part(target) == tmp_path / "cap.resumed-2.jsonl.gz"
     assert (tmp_path / "cap.resumed-1.jsonl.gz").read_bytes() == b"again"
     assert resume_part(tmp_path / "plain") == tmp_path / "plain.resumed-1"
+
+
+def test_a_state_path_that_is_not_a_journal_is_refused_before_connecting(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / "s.db"
+    state.write_bytes(b"not a journal")
+    result = cli("shadow", "--market", "bybit-live", "--symbols", "XRPUSDT", "--ws-url", "ws://127.0.0.1:9",
+                 "--state", str(state), "--out", str(tmp_path / "r.json"))
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ") and str(state) in result.stderr
+    assert state.read_bytes() == b"not a journal"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db"]
