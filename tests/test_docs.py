@@ -116,7 +116,8 @@ COMMANDS = ("shadow", "bybit-dryrun", "fees", "secrets save", "secrets show", "s
 # Flags of other programs the docs mention: Chromium, dask worker, hftbacktest's reference script, pytest, mypy,
 # the benchmark; an example of a mistyped flag; a heading anchor.
 FOREIGN = {"--host-resolver-rules", "--nworkers", "--nthreads", "--partial", "--snapshot-update", "--strict",
-           "--workload", "--iteratons", "--market-replay-with---state", "--memory"}  # benchmark and peer tools' flags
+           "--workload", "--iteratons", "--market-replay-with---state",
+           "--market-bybit-live-with---state", "--memory"}  # benchmark and peer tools' flags
 
 
 def test_every_flag_in_the_docs_is_a_flag_of_the_cli() -> None:

@@ -249,7 +249,6 @@ def test_a_live_run_never_imports_websockets_before_it_is_chosen() -> None:
     (["--ws-url", "ws://x"], "error: ws_url applies to the live market only: add --market bybit-live"),
     (["--market", "bybit-live", "--data", "x.gz"], "error: data does not apply to the live market"),
     (["--market", "bybit-live", "--duration", "soon"], "error: "),
-    (["--market", "bybit-live", "--state", "s.db"], "error: a live session is not journaled"),
     (["--market", "bybit-live", "--seed", "3"], "error: seed does not apply to the live market"),
     (["--market", "bybit-live", "--ws-url", "http://x"], "error: invalid ws_url 'http://x': expected ws://"),
     (["--market", "bybit-live", "--exchange", "bybit"], "error: exchange does not apply to the live market"),

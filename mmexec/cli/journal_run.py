@@ -128,6 +128,11 @@ def execute_resume(table: str, flags: dict[str, Any], journal: JournalOptions, *
             outputs.write_fills(f.fill for f in reader.fills())
             outputs.commit(reader.report())
         return
+    if record.spec.get("market") == "bybit-live":  # reconnect and continue (mmexec.run.live_journal)
+        from mmexec.cli.live_run import execute_live_resume
+
+        execute_live_resume(path, out=out, fills_out=fills_out, html=html, checkpoint_every=journal.checkpoint_every)
+        return
     every = journal.checkpoint_every or CHECKPOINT_EVERY
     total = int(record.spec.get("iterations", 0))
 

@@ -52,9 +52,6 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
         show_run_config(table, loaded)
         return
     state = loaded.settings.state
-    if loaded.settings.market == "bybit-live" and state is not None:
-        raise ConfigError("a live session is not journaled: record it (--record FILE) and journal its replay "
-                          "(--market replay --data FILE --state ...)", source=loaded.origins["state"])
     if journal.checkpoint_every is not None and state is None:
         raise ConfigError("--checkpoint-every goes with --state or --resume (a run without a journal has no "
                           "checkpoints)", source="--checkpoint-every")
@@ -67,7 +64,7 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     run_config, origins = RunSpec.from_settings(loaded.settings.model_dump()), dict(loaded.origins)
     utc = frozen or utc_now_iso()
     iterations = run_config.market.iterations
-    if state is not None:
+    if state is not None and not run_config.market.live:  # a live session journals itself (cli/live_run.py)
         from mmexec.cli.journal_run import execute_journaled
 
         execute_journaled(table, run_config, origins, utc=utc, out=out, fills_out=fills_out, html=html,
@@ -76,7 +73,8 @@ def execute_run(table: str, flags: dict[str, Any], *, config: Path | None, out: 
     if run_config.market.live:
         from mmexec.cli.live_run import execute_live
 
-        execute_live(run_config, origins, utc=utc, out=out, fills_out=fills_out, html=html)
+        execute_live(run_config, origins, utc=utc, out=out, fills_out=fills_out, html=html, command=table,
+                     checkpoint_every=journal.checkpoint_every)
         return
     secret_provider = None
     if run_config.venue.exchange == "bybit" and not run_config.venue.network:

@@ -79,6 +79,11 @@ class JournalWriter:
         elif len(self._events) + len(self._fills) >= self.batch_events:
             self.flush()
 
+    @property
+    def pending(self) -> int:
+        """Order events and fills not written yet (what the next flush or checkpoint commits)."""
+        return len(self._events) + len(self._fills)
+
     def lookup_order(self, client_order_id: str) -> StoredOrder | None:
         """An order rebuilt from its journaled events and fills (pending ones first written), or ``None``."""
         self.flush()

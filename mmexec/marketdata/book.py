@@ -124,7 +124,14 @@ class OrderBook:
 
     def _gap(self) -> None:
         self.gaps += 1
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget the book until its next snapshot (no quote, no fill meanwhile); that snapshot is a resync.
+        A gap does this; so does a resumed live session, whose checkpointed book is stale."""
         self.state = INVALID
+        self.fresh = False
+        self.pending.clear()
         self.bids.clear()
         self.asks.clear()
         self.best_bid = self.best_ask = 0

@@ -172,10 +172,8 @@ def _locked(path: Path) -> tuple[JournalLock, sqlite3.Connection]:
         raise
 
 
-def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: Sequence[RiskListener] = (),
-          config_sources: Mapping[str, str] | None = None, fault: Fault | None = None,
-          checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
-    """A new journaled run at ``path`` (which must not hold a journal yet)."""
+def check_new_journal(spec: RunSpec, path: Path) -> None:
+    """``--state PATH`` of a new run: the simulated exchange, and no journal at ``path`` yet."""
     if spec.venue.exchange != "fake":
         raise JournalError("--state journals runs on the simulated exchange (fake) only, for now",
                            source="--exchange")
@@ -183,14 +181,32 @@ def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: 
         check_existing(path)
         raise JournalError("a journal already exists here: continue it with --resume, or choose a new path",
                            source=str(path))
-    relays = _relays(risk_listeners)
-    # built before the file: every configuration error first, and a replay's captures are read once
-    run = _fresh_run(spec, utc, relays, config_sources)
+
+
+def create_journal(spec: RunSpec, path: Path, *, command: str, utc: str) -> tuple[JournalLock, sqlite3.Connection]:
+    """The journal file, locked, with its ``run`` row (status ``running``)."""
     lock, conn = _locked(path)
     try:
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         conn.execute("INSERT INTO run (id, command, spec, utc, status, created, mmexec_version) "
                      "VALUES (1, ?, ?, ?, 'running', ?, ?)", (command, spec_to_json(spec), utc, created, __version__))
+    except BaseException:
+        conn.close()
+        lock.release()
+        raise
+    return lock, conn
+
+
+def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: Sequence[RiskListener] = (),
+          config_sources: Mapping[str, str] | None = None, fault: Fault | None = None,
+          checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
+    """A new journaled run at ``path`` (which must not hold a journal yet)."""
+    check_new_journal(spec, path)
+    relays = _relays(risk_listeners)
+    # built before the file: every configuration error first, and a replay's captures are read once
+    run = _fresh_run(spec, utc, relays, config_sources)
+    lock, conn = create_journal(spec, path, command=command, utc=utc)
+    try:
         writer = _writer(conn, [run], _externals(relays), fault, checkpoint_every)
         _attach(run, writer)
     except BaseException:
@@ -257,6 +273,15 @@ def changed_keys(record: RunRecord, given: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in given if k not in OUTPUT_KEYS and k in journaled and requested[k] != journaled[k])
 
 
-__all__ = ["CHECKPOINT_EVERY", "JournaledRun", "changed_keys", "fee_function", "open_record", "resume",
-           "spec_from_record", "spec_to_json", "start"]
+__all__ = ["CHECKPOINT_EVERY", "JournaledRun", "attach_writer", "changed_keys", "check_new_journal",
+           "create_journal", "fee_function", "journal_externals", "locked_journal", "new_writer", "open_record",
+           "relay_listeners", "resume", "spec_from_record", "spec_to_json", "start"]
+
+
+# the pieces a live session's journal (mmexec.run.live_journal) is built from
+attach_writer = _attach
+journal_externals = _externals
+locked_journal = _locked
+new_writer = _writer
+relay_listeners = _relays
 

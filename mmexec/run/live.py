@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmexec.errors import ConfigError, InputError
 from mmexec.logs import log_event
@@ -36,6 +36,7 @@ from mmexec.run.replay import ReplayDriver, instrument_sources, refuse_venue_opt
 from mmexec.run.spec import RunSpec
 
 if TYPE_CHECKING:
+    from mmexec.engine.order_store import InMemoryOrderStore
     from mmexec.engine.ports import FillListener, RiskListener
     from mmexec.marketdata.live.feed import BybitPublicFeed, FeedMessage
     from mmexec.marketdata.live.recorder import CaptureRecorder
@@ -51,6 +52,16 @@ def require_live_extra() -> None:
     except ImportError:
         raise ConfigError("the live market needs the 'live' extra: pip install 'mmexec[live]'",
                           source="--market bybit-live") from None
+
+
+class SessionJournal(Protocol):
+    """What a session asks of its journal (:class:`mmexec.run.live_journal.LiveJournal`)."""
+
+    def order_store(self) -> InMemoryOrderStore: ...
+
+    def attach(self, run: Run) -> None: ...
+
+    def after_batch(self) -> None: ...
 
 
 class LiveSource:
@@ -98,6 +109,11 @@ class LiveSource:
 
     def latency(self) -> dict[str, object]:
         return latency_summary([self.clock])
+
+    def new_part(self, record: Path) -> None:
+        """A resumed session records into a new file: from now on the messages are counted for it."""
+        self.stats = FileStats(record, VENUE)
+        self._parser.path, self._parser.counts = record, self.stats.messages
 
 
 class LiveDriver(ReplayDriver):
@@ -171,6 +187,28 @@ class LiveSession:
         self._drops_seen = 0
         self.fills: dict[str, int] = {}  # fills per symbol (the panel)
         self.on_batch: Callable[[LiveSession], None] | None = None
+        self.journal: SessionJournal | None = None  # --state / --resume (mmexec.run.live_journal)
+        self.resumed = False
+
+    def adopt(self, run: Run) -> None:
+        """Continue ``run``, restored from a journal checkpoint: every book is invalid until its fresh snapshot
+        arrives (no quote, no fill on the checkpoint's stale book); the recording, if any, goes to a new part
+        file; ``--duration`` counts the market time the run already covered."""
+        from mmexec.marketdata.live.recorder import resume_part
+
+        replay = run.replay
+        assert isinstance(replay, LiveDriver) and isinstance(replay.market.source, LiveSource)
+        self.run, self.resumed = run, True
+        self.source = replay.market.source
+        replay.live_section = self.live_section
+        for symbol, book in replay.market.books.items():
+            book.invalidate()
+            self._gaps[symbol] = book.gaps
+        if self.record_path is not None:
+            self.record_path = resume_part(self.record_path)
+            self.source.new_part(self.record_path)
+        if self.duration_ms is not None and replay.first_local_ms is not None and replay.last_local_ms is not None:
+            self.duration_ms = max(self.duration_ms - (replay.last_local_ms - replay.first_local_ms), 0)
 
     # ---------------------------------------------------------------- control
     def stop(self, reason: str) -> None:
@@ -184,7 +222,8 @@ class LiveSession:
         from mmexec.marketdata.live.recorder import CaptureRecorder
 
         loop = asyncio.get_running_loop()
-        deadline = loop.call_later(self.duration_ms / 1000, self.stop, "duration") if self.duration_ms else None
+        deadline = (loop.call_later(self.duration_ms / 1000, self.stop, "duration")
+                    if self.duration_ms is not None else None)
         self.recorder = CaptureRecorder(self.record_path) if self.record_path is not None else None
         runner = asyncio.ensure_future(self.feed.run())
         feed = self.feed
@@ -198,6 +237,8 @@ class LiveSession:
                     self.drop_resubscribes += 1
                     for symbol in self.source.symbols:
                         feed.request_resubscribe(symbol)
+                if self.journal is not None:
+                    self.journal.after_batch()
                 if self.on_batch is not None:
                     self.on_batch(self)
             await runner
@@ -244,15 +285,19 @@ class LiveSession:
     def _build(self) -> Run:
         from mmexec.run.builder import build_run
 
+        journal = self.journal
         run = build_run(self.spec, utc=self.utc, fill_listeners=self.fill_listeners,
                         risk_listeners=self.risk_listeners, config_sources=self.config_sources,
-                        live_source=self.source)
+                        live_source=self.source, order_store=journal.order_store() if journal is not None else None)
         assert isinstance(run.replay, LiveDriver)
         run.replay.live_section = self.live_section
-        run.loop.fill_listeners.append(self._count_fill)
+        run.loop.fill_listeners.append(self.count_fill)
+        if journal is not None:
+            journal.attach(run)
         return run
 
-    def _count_fill(self, fill: Any) -> None:
+    def count_fill(self, fill: Any) -> None:
+        """The panel's fills per symbol (public: a journal checkpoint stores bound methods by public name)."""
         self.fills[fill.symbol] = self.fills.get(fill.symbol, 0) + 1
 
     # ---------------------------------------------------------------- what the report and the panel show
@@ -269,6 +314,7 @@ class LiveSession:
             "stale_after_ms": self.feed.config.stale_after_ms,
             "queue_size": self.feed.config.queue_size,
             "record": self.record_path.name if self.record_path is not None else None,
+            "resumed": self.resumed,
             "feed": feed,
             "failed_topics": sorted(self.feed.failed_topics),
             "unparsable": self.source.unparsable,

@@ -276,10 +276,13 @@ class ReplayDriver:
         self.events_processed = self._count = count
 
     def finish(self) -> int:
-        """The run ends at its last event: everything in flight reaches the strategy; returns the event count."""
+        """The run ends at its last event: everything in flight reaches the strategy, then every simulated
+        order still resting is canceled (a replay and a live session stop alike: nothing is left on the
+        venue); returns the event count."""
         clock, venue = self.loop.clock, self.venue
         clock.advance_to(max(clock.now_ms(), venue.last_due_ms()))
         self._respond()
+        self.loop.cancel_all()
         self._check_quotable()
         return self.events_processed
 

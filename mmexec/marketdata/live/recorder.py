@@ -106,3 +106,26 @@ class CaptureRecorder:
             self.close()
         else:
             self.abort()
+
+
+def resume_part(target: Path) -> Path:
+    """The file a resumed live session records into instead of ``target``: ``STEM.resumed-N.EXT`` (``N`` the
+    first number not used yet). A ``.part`` file a killed recorder left behind (of ``target`` or of an earlier
+    part) is moved into place first when its target is absent: everything up to its last flush, which replay
+    reads (a torn last line is skipped with a warning)."""
+    stem, dot, ext = target.name.partition(".")
+
+    def numbered(n: int) -> Path:
+        return target.with_name(f"{stem}.resumed-{n}{dot}{ext}")
+
+    def left_over(path: Path) -> Path:
+        return path.with_name(path.name + ".part")
+
+    earlier, n = [target], 1
+    while numbered(n).exists() or left_over(numbered(n)).exists():
+        earlier.append(numbered(n))
+        n += 1
+    for path in earlier:
+        if left_over(path).exists() and not path.exists():
+            left_over(path).replace(path)
+    return numbered(n)
