@@ -52,6 +52,7 @@ from mmexec.engine.strategy import QuotingPolicy
 
 _BUY, _SELL = Side.BUY, Side.SELL
 _FILLED = OrderState.FILLED
+_AMOUNTS_KEPT = 65_536  # memoised order amounts of journaled runs, then cleared
 _CANCELED = OrderState.CANCELED
 UtcSource = Callable[[], str | None]
 
@@ -82,6 +83,7 @@ class ExecutionLoop:
         self.fill_listeners: list[FillListener] = []
         self.tick_listeners: list[TickFillListener] = []
         self.journal_hooks: list[JournalHook] = []
+        self._journal_amounts: dict[tuple[str, int], Decimal] = {}
         self.step_hooks: list[StepHook] = []
         self.risk_listeners: list[RiskListener] = []
         self._books: dict[str, QuoteBook] = {}
@@ -266,8 +268,23 @@ class ExecutionLoop:
             self._journal("open", order, now)
 
     def _journal(self, kind: str, order: StoredOrder, now: int) -> None:
-        event = OrderEvent(kind, order.client_order_id, order.order_id, order.symbol, order.side, order.qty,
-                           order.price, order.state, now, order.message)
+        # An order's quantity and price as Decimals, memoised per (symbol, lots) / (symbol, ticks) for orders on
+        # their symbol's grid: a journaled busy run builds them for every order event (bounded, then cleared).
+        amounts = self._journal_amounts
+        if order.registered:
+            symbol = order.symbol
+            qty = amounts.get((symbol, order.lots))
+            if qty is None:
+                if len(amounts) > _AMOUNTS_KEPT:
+                    amounts.clear()
+                qty = amounts[(symbol, order.lots)] = order.qty
+            price = amounts.get((symbol, -1 - order.ticks))
+            if price is None:
+                price = amounts[(symbol, -1 - order.ticks)] = order.price
+        else:
+            qty, price = order.qty, order.price
+        event = OrderEvent(kind, order.client_order_id, order.order_id, order.symbol, order.side, qty,
+                           price, order.state, now, order.message)
         for hook in self.journal_hooks:
             hook.on_order_event(event)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderRequest, PlaceOrderResponse, Position, Side
 
@@ -110,11 +110,11 @@ StepHook = Callable[[int], object]  # called with the virtual time (ms) after ea
 ProgressCallback = Callable[[int, int], None]
 
 
-@dataclass(frozen=True, slots=True)
-class OrderEvent:
+class OrderEvent(NamedTuple):
     """One change of a local order: ``kind`` is ``open`` (accepted by the venue), ``rejected`` or ``canceled``.
 
-    Fills arrive separately (:meth:`JournalHook.on_fill`).
+    Fills arrive separately (:meth:`JournalHook.on_fill`). Immutable; a named tuple like the other high-volume
+    messages (a journaled busy run builds one per order event).
     """
 
     kind: str

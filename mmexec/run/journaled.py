@@ -41,7 +41,7 @@ from mmexec.journal.writer import Fault, FeeOf, JournalWriter
 from mmexec.run.builder import Run, build_run
 from mmexec.run.spec import RunSpec
 
-CHECKPOINT_EVERY = 5000  # steps; a crash recomputes at most this many
+CHECKPOINT_EVERY = 10_000  # steps; a crash recomputes at most this many
 FEE_CACHE_SIZE = 65_536
 OUTPUT_KEYS = frozenset({"out", "fills_out", "state"})  # where results go: free to change on resume
 
