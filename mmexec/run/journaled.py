@@ -228,15 +228,22 @@ def open_record(path: Path) -> RunRecord:
         conn.close()
 
 
-def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fault | None = None,
-           checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
-    """Continue the interrupted run of the journal at ``path`` from its last checkpoint."""
+def open_resumable_record(path: Path) -> RunRecord:
+    """The run record of a journal that can be resumed: not complete, written by this mmexec (its checkpoints
+    hold this version's objects); else :class:`JournalError`."""
     record = open_record(path)
     if record.complete:
         raise JournalError("the journaled run is already complete (--force re-emits its report)", source=str(path))
-    if record.mmexec_version != __version__:  # checkpoints hold this version's objects
+    if record.mmexec_version != __version__:
         raise JournalError(f"the journal was written by mmexec {record.mmexec_version}; resume it with that "
                            f"version (this is {__version__})", source=str(path))
+    return record
+
+
+def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fault | None = None,
+           checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
+    """Continue the interrupted run of the journal at ``path`` from its last checkpoint."""
+    open_resumable_record(path)
     lock, conn = _locked(path)
     try:
         record = read_run(conn, str(path))  # under the lock: no other writer changed it since

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mmexec._version import __version__
 from mmexec.engine.models import FillEvent
 from mmexec.engine.ports import RiskListener
 from mmexec.journal.lock import JournalLock
@@ -46,7 +45,7 @@ from mmexec.run.journaled import (
     journal_externals,
     locked_journal,
     new_writer,
-    open_record,
+    open_resumable_record,
     relay_listeners,
 )
 from mmexec.run.spec import RunSpec
@@ -87,12 +86,7 @@ class LiveJournal:
     def reopen(cls, path: Path, *, risk_listeners: Sequence[RiskListener], fault: Fault | None = None,
                checkpoint_every: int | None = None) -> tuple[LiveJournal, RunRecord]:
         """The journal of an interrupted live session, locked, its rows after the last checkpoint deleted."""
-        record = open_record(path)
-        if record.complete:
-            raise JournalError("the journaled run is already complete (--force re-emits its report)", source=str(path))
-        if record.mmexec_version != __version__:  # checkpoints hold this version's objects
-            raise JournalError(f"the journal was written by mmexec {record.mmexec_version}; resume it with that "
-                               f"version (this is {__version__})", source=str(path))
+        open_resumable_record(path)
         lock, conn = locked_journal(path)
         try:
             record = read_run(conn, str(path))  # under the lock: no other writer changed it since
