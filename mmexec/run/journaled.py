@@ -20,7 +20,6 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -38,7 +37,7 @@ from mmexec.journal.reader import Checkpoint, RunRecord, iter_fills, last_checkp
 from mmexec.journal.schema import JournalError, check_existing, connect
 from mmexec.journal.snapshot import dump_snapshot, load_snapshot
 from mmexec.journal.writer import Fault, FeeOf, JournalWriter
-from mmexec.run.builder import Run, build_run
+from mmexec.run.builder import Run, build_run, utc_now_iso
 from mmexec.run.spec import RunSpec
 
 CHECKPOINT_EVERY = 10_000  # steps; a crash recomputes at most this many
@@ -187,7 +186,7 @@ def create_journal(spec: RunSpec, path: Path, *, command: str, utc: str) -> tupl
     """The journal file, locked, with its ``run`` row (status ``running``)."""
     lock, conn = _locked(path)
     try:
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = utc_now_iso()
         conn.execute("INSERT INTO run (id, command, spec, utc, status, created, mmexec_version) "
                      "VALUES (1, ?, ?, ?, 'running', ?, ?)", (command, spec_to_json(spec), utc, created, __version__))
     except BaseException:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mmexec.errors import ConfigError
+from mmexec.money import plain
 from mmexec.sweep.grid import SEED_KEY, run_key
 
 # metric -> True when higher is better
@@ -102,15 +103,10 @@ def summarize(lines: Iterable[Mapping[str, Any]], rank_by: str) -> Summary:
 def _stats(combo: str, vals: list[Decimal], failed: int, higher: bool) -> CombinationStats:
     if not vals:
         return CombinationStats(combo, failed, failed, None, None, None, None)
-    mean = statistics.mean(vals).quantize(STAT_PLACES).normalize()
-    stdev = statistics.stdev(vals).quantize(STAT_PLACES).normalize() if len(vals) > 1 else Decimal(0)
+    mean = plain(statistics.mean(vals).quantize(STAT_PLACES))
+    stdev = plain(statistics.stdev(vals).quantize(STAT_PLACES)) if len(vals) > 1 else Decimal(0)
     worst, best = (min(vals), max(vals)) if higher else (max(vals), min(vals))
-    return CombinationStats(combo, len(vals) + failed, failed, _plain(mean), _plain(stdev), worst, best)
-
-
-def _plain(value: Decimal) -> Decimal:
-    """``normalize()`` without exponent notation for whole numbers (``1E+1`` -> ``10``)."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+    return CombinationStats(combo, len(vals) + failed, failed, mean, stdev, worst, best)
 
 
 def read_summary(results: Path, rank_by: str) -> Summary:
