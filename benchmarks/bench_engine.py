@@ -6,7 +6,9 @@
 
 Throughput is quotes per second = iterations x symbols / engine time, where engine time is the CPU time of
 ``ExecutionLoop.run`` alone (market, risk, order store, exchange, fees, PnL; not process start-up or JSON).
-Each scenario runs in a fresh interpreter so peak RSS (``ru_maxrss``) belongs to that scenario only.
+Each scenario runs in a fresh interpreter so peak RSS (``ru_maxrss``) belongs to that scenario only. Every figure
+says which build of the engine it measured: ``engine: compiled (mypyc)`` (a wheel built by ``pip install .``) or
+``engine: pure Python`` (an editable install, ``MMEXEC_PURE_PYTHON=1``); see docs/performance.md.
 
 Scenarios use the CLI's defaults except where named:
 - ``default``: the original example's flags. The edge freeze is latched, so long runs spend most steps frozen (quoting
@@ -38,6 +40,7 @@ SYMBOLS2 = SYMBOLS5[:2]
 _CHILD = r"""
 import json, resource, sys, time
 from decimal import Decimal
+from mmexec._build import engine_build
 from mmexec.run.builder import build_run
 from mmexec.run.spec import RunSpec
 spec = json.loads(sys.argv[1])
@@ -55,6 +58,7 @@ for _ in range(spec["repeat"]):
         best = {"cpu_s": cpu, "wall_s": wall, "placed": report["orders"]["placed"],
                 "fills": report["orders"]["fills"], "frozen": report["risk"]["frozen"]}
 best["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+best["engine"] = engine_build()  # compiled (mypyc) or pure Python: the build this child measured
 print(json.dumps(best))
 """
 
@@ -228,7 +232,7 @@ def main() -> None:
     if args.workload:
         r = workload(repeat=3)
         print(f"{r['name']}: {r['quotes_per_s']:,} quotes/s; ceiling {r['ceiling_quotes_per_s']:,} quotes/s; "
-              f"ratio {r['ratio']}; peak RSS {r['max_rss_mib']:.1f} MiB")
+              f"ratio {r['ratio']}; peak RSS {r['max_rss_mib']:.1f} MiB; engine: {r['engine']}")
         return
     big = 100_000 if args.quick else 1_000_000
     scenarios = [
@@ -249,18 +253,20 @@ def main() -> None:
         "import_pydantic_settings_ms": python_ms("import pydantic_settings", runs),
     }
     print(f"machine: {machine()}")
-    print(f"{'scenario':34} {'quotes/s':>12} {'cpu s':>8} {'placed':>9} {'fills':>9} {'frozen':>7} {'max RSS MiB':>12}")
+    print(f"{'scenario':34} {'quotes/s':>12} {'cpu s':>8} {'placed':>9} {'fills':>9} {'frozen':>7} {'max RSS MiB':>12}"
+          f"  engine")
     for r in results:
         print(f"{r['name']:34} {r['quotes_per_s']:>12,} {r['cpu_s']:>8.3f} {r['placed']:>9,} {r['fills']:>9,} "
-              f"{r['frozen']!s:>7} {r['max_rss_mib']:>12.1f}")
+              f"{r['frozen']!s:>7} {r['max_rss_mib']:>12.1f}  {r['engine']}")
     print(f"{target['name']}: {target['quotes_per_s']:,} quotes/s, ceiling {target['ceiling_quotes_per_s']:,} "
-          f"quotes/s, ratio {target['ratio']} (target >= 300,000 quotes/s and >= 0.35)")
+          f"quotes/s, ratio {target['ratio']} (target >= 300,000 quotes/s and >= 0.35); engine: {target['engine']}")
     print(f"mmexec --help: {cli['help_ms']:.0f} ms (median); mmexec shadow (default): "
           f"{cli['shadow_default_ms']:.0f} ms (median)")
     print(f"floor on this machine: python -c pass {cli['python_bare_ms']:.0f} ms, import typer "
           f"{cli['import_typer_ms']:.0f} ms, import pydantic_settings {cli['import_pydantic_settings_ms']:.0f} ms")
     if args.json:
-        summary = {"machine": machine(), "engine": results, "workload": target, "cli": cli}
+        summary = {"machine": machine(), "engine_build": target["engine"], "engine": results, "workload": target,
+                   "cli": cli}
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
 
 

@@ -13,6 +13,25 @@ FROZEN_UTC = "2025-01-01T00:00:00Z"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--engine", choices=("any", "compiled", "pure"), default="any",
+                     help="fail at once unless the imported engine is that build (nox -s compiled: compiled)")
+
+
+def pytest_report_header() -> str:
+    from mmexec._build import engine_build
+
+    return f"mmexec engine: {engine_build()}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from mmexec._build import engine_compiled
+
+    wanted = session.config.getoption("--engine")
+    if wanted != "any" and engine_compiled() != (wanted == "compiled"):
+        raise pytest.UsageError(f"--engine={wanted}, but the imported mmexec engine is not that build")
+
+
 class JSONBytesSnapshot(SingleFileSnapshotExtension):
     """Stores the exact bytes (one ``.json`` file per snapshot): no re-serialisation, no newline games."""
 

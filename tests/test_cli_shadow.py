@@ -42,9 +42,12 @@ def test_seed_invocation_flags_are_accepted(cli) -> None:
 
 
 def test_version(cli) -> None:
+    from mmexec._build import engine_build
+
     result = cli("--version")
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"mmexec {__version__}"
+    assert result.stdout.strip() == f"mmexec {__version__}, engine: {engine_build()}"
+    assert engine_build() in ("compiled (mypyc)", "pure Python")
 
 
 def test_help_lists_every_command(cli) -> None:

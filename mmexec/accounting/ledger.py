@@ -12,6 +12,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.models import FillEvent
 from mmexec.fees.calc import FeeReport, FillFees, RunningTotals, match_schedule, report_of
 from mmexec.fees.resolve import FeeConfig
@@ -19,6 +21,7 @@ from mmexec.fees.schedule import FeeSchedule
 from mmexec.money import MONEY_CONTEXT
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class FeeLedger:
     """Per-symbol running sums of notional, fees and rebates. Memory grows with symbols, not fills."""
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.models import FillEvent, Side
 
 DEFAULT_MAX_SAMPLES = 1000
@@ -75,6 +77,7 @@ class StateView(Protocol):
     def open_orders(self) -> int: ...
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class SymbolState:
     """One symbol's state at a sample, as plain values (a :class:`StateView`)."""
@@ -93,6 +96,7 @@ class SymbolState:
     open_orders: int
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class TimelineRecorder:
     """Collects the ``timeline`` section of one run (see the module docstring)."""
 

@@ -60,7 +60,9 @@ class LazyGroup(MmexecGroup):
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mmexec {__version__}")
+        from mmexec._build import engine_build
+
+        typer.echo(f"mmexec {__version__}, engine: {engine_build()}")
         raise typer.Exit()
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.market import Instrument
 from mmexec.engine.order_store import StoredOrder
 from mmexec.engine.risk import Exposure
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class QuoteBook:
     """One symbol's resting bid and ask (``None`` when the side is empty) and the last touch seen."""
 

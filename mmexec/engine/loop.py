@@ -26,6 +26,8 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.book import QuoteBook
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.market import Instrument
@@ -57,6 +59,7 @@ _CANCELED = OrderState.CANCELED
 UtcSource = Callable[[], str | None]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: mmexec.compat subclasses it
 class ExecutionLoop:
     """Drives a venue with risk checks and an order store; see the module docstring."""
 

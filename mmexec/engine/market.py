@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
+from mypy_extensions import mypyc_attr
+
 # Sane reference prices (USD) for common symbols; anything else defaults to 100 unless configured.
 REFERENCE_PRICES: dict[str, Decimal] = {
     "BTCUSDT": Decimal("50000"),
@@ -42,6 +44,7 @@ def _power_of_ten(exponent: int) -> Decimal:
     return Decimal(1).scaleb(exponent)
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class Instrument:
     """Price and size grid of a symbol, and the order size the strategy quotes."""
@@ -65,6 +68,7 @@ class Instrument:
         return cls(symbol=symbol, ref_price=ref.quantize(tick), tick_size=tick, lot_size=lot, order_qty=qty)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class _Walk:
     __slots__ = ("edge", "half_spread", "hi", "lo", "mid", "rng", "step")
 
@@ -81,6 +85,7 @@ class _Walk:
         self.edge = edge_mean
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class SyntheticMarket:
     """Generates top-of-book quotes and an edge signal for a fixed set of symbols."""
 

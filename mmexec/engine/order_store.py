@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.models import OrderState, Side
 from mmexec.money import MONEY_CONTEXT, plain, precision_of
 
@@ -41,18 +43,22 @@ _TERMINAL = frozenset(state for state in OrderState if state.is_terminal)
 _FILL_STATES = frozenset({OrderState.PARTIALLY_FILLED, OrderState.FILLED})
 
 
+@mypyc_attr(native_class=False)  # exceptions stay Python classes when compiled
 class OrderStoreError(Exception):
     """Base of the order store's errors (programming errors, not operator input)."""
 
 
+@mypyc_attr(native_class=False)  # exceptions stay Python classes when compiled
 class IllegalTransition(OrderStoreError):
     """A state change the lifecycle does not allow."""
 
 
+@mypyc_attr(native_class=False)  # exceptions stay Python classes when compiled
 class UnknownOrder(OrderStoreError, KeyError):
     """No order with that client order id is held."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class StoredOrder:
     """An order as the store knows it. Mutated only through :class:`InMemoryOrderStore`."""
 
@@ -153,6 +159,7 @@ def _grid_of(value: Decimal) -> Decimal:
     return _ONE.scaleb(-precision_of(value))
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # the journal's JournaledOrderStore
 class InMemoryOrderStore:
     """Holds orders by client id, with sequential ``CLI00000001`` ids and an index of active orders."""
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.models import Number, Side, to_decimal
 from mmexec.money import MONEY_CONTEXT, decimal_at, plain, precision_of
 
@@ -43,6 +45,7 @@ _HALF = Decimal("0.5")
 _FREEZE_LOG_LIMIT = 100
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class FreezeEvent:
     symbol: str
@@ -61,6 +64,7 @@ class FreezeEvent:
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class Exposure:
     """One symbol's exposure on its grid (see the module docstring); a handle for the integer methods."""
 
@@ -112,6 +116,7 @@ def edge_at_or_above(edge: Decimal | float | int, threshold: Decimal) -> bool:
     return edge >= threshold
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: mmexec.compat subclasses it
 class RuntimeRiskMonitor:
     """Pre-trade checks, position tracking and the edge-based freeze."""
 

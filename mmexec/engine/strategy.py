@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 if TYPE_CHECKING:
     from mmexec.engine.market import Instrument
 
@@ -28,6 +30,7 @@ _ONE = Decimal(1)
 _BPS = Decimal(10_000)
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class QuotingPolicy:
     """Strategy knobs of the execution loop (see the module docstring)."""

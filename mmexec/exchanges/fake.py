@@ -24,6 +24,8 @@ from decimal import Decimal
 from heapq import heappop, heappush
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import (
@@ -54,6 +56,7 @@ def _rate(name: str, value: float) -> float:
     return value
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class _Grid:
     """A symbol's tick and lot sizes, with the venue's sums for that symbol."""
 
@@ -65,6 +68,7 @@ class _Grid:
         self.totals = ExecutionTotals(tick, lot)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class _RestingOrder(VenueOrder):
     """A venue order with the grid it rests on (its symbol's, or its own for an unregistered symbol)."""
 
@@ -87,6 +91,7 @@ def _fill_event(order: _RestingOrder, lots: int, due_ms: int, fill_id: str) -> F
                                      due_ms, True, fill_id))
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests and users subclass it
 class FakeExchangeClient:
     """Deterministic venue: same seed and same client order ids give the same fills, byte for byte.
 
@@ -133,25 +138,16 @@ class FakeExchangeClient:
         self.fills_total = 0
         self.last_reject_message = ""
 
+    @classmethod  # implicit in Python, explicit for mypyc
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A subclass that intercepts the Decimal port (``place_limit``, ``stream_fills``) without overriding
         its integer counterparts is driven through the Decimal port only, so its overrides see every order and
         fill: it drops the :class:`~mmexec.engine.ports.TickVenue` extension."""
         super().__init_subclass__(**kwargs)
         pairs = (("place_limit", "place_ticks"), ("stream_fills", "stream_fill_ticks"))
-        if any(port in cls.__dict__ and tick not in cls.__dict__ for port, tick in pairs):
+        if any(port in vars(cls) and tick not in vars(cls) for port, tick in pairs):
             for _, tick in pairs:
                 setattr(cls, tick, None)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Picklable (journal checkpoints): the keyed hasher is rebuilt from the seed on load."""
-        state = self.__dict__.copy()
-        del state["_hasher"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._hasher = keyed_hasher(self.seed)
 
     # ---------------------------------------------------------------- grids
     def set_grid(self, symbol: str, tick_size: Decimal, lot_size: Decimal) -> None:
@@ -182,15 +178,17 @@ class FakeExchangeClient:
         if lots != lots.to_integral_value() or ticks != ticks.to_integral_value():
             return self._reject(coid, f"qty and price must be on the grid of {req.symbol} (lot {grid.lot}, "
                                       f"tick {grid.tick})")
-        order_id = self._place(coid, req.symbol, req.side is _BUY, int(lots), int(ticks), grid)
+        # through the class: a subclass hook may have withdrawn place_ticks (see __init_subclass__)
+        order_id = FakeExchangeClient.place_ticks(self, coid, req.symbol, req.side is _BUY, int(lots), int(ticks),
+                                                  grid)
         if order_id is None:
             return PlaceOrderResponse(False, coid, None, OrderState.REJECTED, self.last_reject_message)
         return tuple.__new__(PlaceOrderResponse, (True, coid, order_id, _OPEN, "", None))
 
-    def _place(self, client_order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
-               grid: _Grid | None = None) -> str | None:
+    def place_ticks(self, client_order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
+                    grid: _Grid | None = None) -> str | None:
         """Place ``lots`` at ``ticks`` on a registered symbol's grid; the order id, or ``None`` when rejected
-        (the reason is in :attr:`last_reject_message`)."""
+        (the reason is in :attr:`last_reject_message`). The TickVenue extension."""
         coid = client_order_id
         message = None
         if lots <= 0 or ticks <= 0:
@@ -223,8 +221,6 @@ class FakeExchangeClient:
             else:  # plan_fill_lots' one fill, without building the plan
                 heappush(self._heap, (now + self.latency_ms, seq, 0, order_id, lots))
         return order_id
-
-    place_ticks = _place  # the TickVenue extension (an alias, so a subclass hook can withdraw it)
 
     def _reject(self, coid: str, message: str) -> PlaceOrderResponse:
         self.rejected_total += 1

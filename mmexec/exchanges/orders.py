@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.models import OpenOrder, OrderState, Side
 
 _BUY, _SELL = Side.BUY, Side.SELL
 
 
+# compiled: picklable (see docs/performance.md), and the Bybit dry-run venue subclasses it
+@mypyc_attr(allow_interpreted_subclasses=True)
 class VenueOrder:
     """One order as a venue holds it: ``lots`` at ``ticks``, ``filled`` lots of it executed so far."""
 

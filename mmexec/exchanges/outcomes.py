@@ -19,9 +19,22 @@ def _keyed(seed: int) -> Any:
     return hashlib.blake2b(digest_size=16, key=key)
 
 
-def keyed_hasher(seed: int) -> Any:
+class KeyedHasher:
+    """The seed-keyed blake2b's ``copy``; picklable (journal checkpoints): rebuilt from the seed on load."""
+
+    __slots__ = ("copy", "seed")
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.copy: Any = _keyed(seed).copy
+
+    def __reduce__(self) -> tuple[type[KeyedHasher], tuple[int]]:
+        return KeyedHasher, (self.seed,)
+
+
+def keyed_hasher(seed: int) -> KeyedHasher:
     """The seed-keyed blake2b that :func:`order_words` copies (a venue keeps it, skipping the cache lookup)."""
-    return _keyed(seed)
+    return KeyedHasher(seed)
 
 
 def order_words(hasher: Any, client_order_id: str) -> tuple[int, int, int, int]:

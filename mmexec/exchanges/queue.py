@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.accounting.pnl import PnlTracker
 from mmexec.engine.clock import VirtualClock
 from mmexec.engine.models import FillEvent, OpenOrder, OrderState, PlaceOrderRequest, PlaceOrderResponse, Position, Side
@@ -45,6 +47,7 @@ _OPEN = OrderState.OPEN
 BY_TRADE, BY_TRADE_THROUGH, BY_CROSS = "trade", "trade_through", "cross"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class _Order(VenueOrder):
     """A venue order with its place in the queue and the request's price (fills are reported at it)."""
 
@@ -60,6 +63,7 @@ class _Order(VenueOrder):
         self.in_flight = 0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class QueueVenue:
     """Replay venue on the exchange clock; see the module docstring for the matching rules."""
 

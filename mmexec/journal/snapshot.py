@@ -116,7 +116,15 @@ def dump_snapshot(graph: object, externals: Mapping[str, object] | None = None) 
     def reduce_method(obj: types.MethodType) -> Any:
         return bound_method, (obj.__self__, obj.__func__.__name__)
 
-    table: dict[type, Any] = {types.MethodType: reduce_method, types.FunctionType: reduce_function}
+    def reduce_builtin_method(obj: types.BuiltinMethodType) -> Any:
+        """A method of a compiled class (the mypyc build of the engine) is bound like a Python one."""
+        owner = obj.__self__
+        if owner is None or isinstance(owner, types.ModuleType):  # a built-in function: as pickle writes it
+            return obj.__reduce_ex__(PROTOCOL)
+        return bound_method, (owner, obj.__name__)
+
+    table: dict[type, Any] = {types.MethodType: reduce_method, types.FunctionType: reduce_function,
+                              types.BuiltinMethodType: reduce_builtin_method}
     for obj in (externals or {}).values():
         kind = type(obj)
         if kind not in table:
