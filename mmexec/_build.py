@@ -7,6 +7,7 @@ the pure-Python build. ``mmexec --version`` and the benchmarks say which one run
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.machinery import EXTENSION_SUFFIXES
 from importlib.util import find_spec
 
@@ -16,6 +17,7 @@ COMPILED = "compiled (mypyc)"
 PURE = "pure Python"
 
 
+@cache
 def engine_compiled() -> bool:
     """True if the engine's hot modules are extension modules (found, not imported)."""
     spec = find_spec(PROBE_MODULE)

@@ -104,3 +104,18 @@ def test_journaled_order_store_answers_evicted_orders_from_the_journal(tmp_path:
                                                                             Decimal("50000"))
     assert store.get("CLI99999999") is None
     assert sqlite3.connect(tmp_path / "j.db").execute("SELECT count(*) FROM order_events").fetchone()[0] == 5
+
+
+def test_a_checkpoint_resumes_only_with_the_engine_build_that_wrote_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmexec.journal import snapshot
+
+    data = snapshot.dump_snapshot({"x": 1})
+    assert snapshot.load_snapshot(data) == {"x": 1}
+    other = "pure Python" if snapshot.engine_build() != "pure Python" else "compiled (mypyc)"
+    monkeypatch.setattr(snapshot, "engine_build", lambda: other)
+    with pytest.raises(JournalError, match=r"written by the .* engine, this one is .*: resume with the build"):
+        snapshot.load_snapshot(data)
+
+
+def test_a_checkpoint_without_the_build_mark_still_loads() -> None:
+    assert load_snapshot(pickle.dumps({"x": [1, 2]}, protocol=5)) == {"x": [1, 2]}

@@ -25,6 +25,7 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
+from mmexec._build import engine_build
 from mmexec.journal.schema import JournalError
 
 PROTOCOL = 5
@@ -45,6 +46,9 @@ _STDLIB: dict[str, frozenset[str]] = {
     "copyreg": frozenset({"_reconstructor"}),
     "enum": frozenset(),
 }
+# The checkpoint's first pickle names the engine build that wrote it (compiled or pure Python: their slotted
+# classes pickle differently, so a checkpoint resumes with its own build only); older checkpoints have none.
+_BUILD_MARK = "mmexec.engine.build"
 _LOADING: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar("mmexec_snapshot_externals")
 
 
@@ -132,6 +136,7 @@ def dump_snapshot(graph: object, externals: Mapping[str, object] | None = None) 
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=PROTOCOL)
     pickler.dispatch_table = table
+    pickler.dump((_BUILD_MARK, engine_build()))
     pickler.dump(graph)
     return buffer.getvalue()
 
@@ -140,7 +145,14 @@ def load_snapshot(data: bytes, externals: Mapping[str, object] | None = None) ->
     """Restore a graph written by :func:`dump_snapshot`, with the restricted unpickler."""
     token = _LOADING.set(externals or {})
     try:
-        return RestrictedUnpickler(io.BytesIO(data)).load()
+        unpickler = RestrictedUnpickler(io.BytesIO(data))
+        first = unpickler.load()
+        if not (isinstance(first, tuple) and len(first) == 2 and first[0] == _BUILD_MARK):
+            return first  # a checkpoint written before the build was recorded: the graph itself
+        if first[1] != engine_build():
+            raise JournalError(f"checkpoint was written by the {first[1]} engine, this one is {engine_build()}: "
+                               "resume with the build that wrote it (docs/performance.md)")
+        return unpickler.load()
     except JournalError:
         raise
     except Exception as exc:  # a damaged blob: pickle raises many types
