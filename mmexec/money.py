@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from typing import Self
 
+from mypy_extensions import mypyc_attr
+
 MONEY_CONTEXT = Context(prec=160, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 MAX_PRECISION = 18
 _UNIT = Decimal(1)
@@ -76,6 +78,7 @@ def div_half_even(numerator: int, denominator: int) -> int:
     return quotient
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True, order=True)
 class _Fixed:
     """A decimal value as ``raw * 10**-precision`` (compare only values of the same precision)."""
@@ -113,12 +116,14 @@ class _Fixed:
         return str(self.as_decimal())
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 class Price(_Fixed):
     """A price as an integer count of ``10**-precision`` (may be negative, e.g. a spread)."""
 
     __slots__ = ()
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 class Quantity(_Fixed):
     """A non-negative quantity as an integer count of ``10**-precision``."""
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.accounting.pnl import net_pnl
 from mmexec.accounting.timeline import DEFAULT_MAX_SAMPLES, TimelineRecorder, default_sample_ms
 from mmexec.fees.calc import FEE_CONTEXT, bps_of
@@ -33,6 +35,7 @@ _ZERO = Decimal(0)
 _NO_TOUCH = (0, 0, None, None, None)  # no quote seen yet: no prices, nothing resting
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class LoopTimeline:
     """Samples an :class:`ExecutionLoop`'s state into a recorder; :meth:`section` is the ``timeline`` section."""
 
@@ -127,6 +130,7 @@ class _Fields(NamedTuple):
     open_orders: int
 
 
+@mypyc_attr(native_class=False)  # compiled: a named tuple stays a Python class
 class LoopSnapshot(_Fields):
     """One symbol's state at a sample, captured as references (a :class:`~mmexec.accounting.timeline.StateView`).
 

@@ -18,6 +18,8 @@ from enum import StrEnum
 from functools import reduce
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from mmexec.engine.models import FillEvent
 from mmexec.fees.schedule import FeeSchedule
 from mmexec.money import MONEY_CONTEXT
@@ -56,6 +58,7 @@ def schedule_for(
     return match_schedule(symbol, fee_schedule, profile_map)[0]
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class FillFees:
     """The money of one fill: its notional, the fee it pays and the rebate it earns."""
@@ -84,6 +87,7 @@ def fill_fees(fill: FillEvent, schedule: FeeSchedule) -> FillFees:
     return FillFees(False, notional, bps_of(notional, schedule.taker_bps), _ZERO)
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class FeeTotals:
     """Counts and sums over a set of fills (one symbol, or all of them)."""
@@ -126,6 +130,7 @@ class FeeTotals:
         return out
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled: picklable (see docs/performance.md)
 class RunningTotals:
     """The mutable accumulator behind :class:`FeeTotals` (one per symbol); it keeps sums, never fills.
 
@@ -197,6 +202,7 @@ class RunningTotals:
         )
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class SymbolFees:
     """One symbol's totals and the schedule that priced them."""
@@ -214,6 +220,7 @@ class SymbolFees:
         }
 
 
+@mypyc_attr(native_class=False)  # compiled: stays a Python class (a frozen dataclass unpickles as one)
 @dataclass(frozen=True, slots=True)
 class FeeReport:
     """Per-symbol and total fees; :meth:`to_dict` is the run report's ``fees`` section.
