@@ -54,6 +54,7 @@ _BUY, _SELL = Side.BUY, Side.SELL
 _FILLED = OrderState.FILLED
 _AMOUNTS_KEPT = 65_536  # memoised order amounts of journaled runs, then cleared
 _CANCELED = OrderState.CANCELED
+_NEVER = 1 << 62  # later than any virtual time
 UtcSource = Callable[[], str | None]
 
 
@@ -85,6 +86,7 @@ class ExecutionLoop:
         self.journal_hooks: list[JournalHook] = []
         self._journal_amounts: dict[tuple[str, int], Decimal] = {}
         self.step_hooks: list[StepHook] = []
+        self._hooks_due_ms = 0  # the earliest time a step hook asked to be called again (see after_step)
         self.risk_listeners: list[RiskListener] = []
         self._books: dict[str, QuoteBook] = {}
         self._frozen_at_ms: int | None = None
@@ -453,6 +455,28 @@ class ExecutionLoop:
                 self._notify(RiskNotice(False, None, "edges recovered", None, risk.edge_freeze_threshold_bps,
                                         now - self.run_started_ms, after))
 
+    # ---------------------------------------------------------------- steps
+    def after_step(self, now_ms: int) -> None:
+        """The end of a quoting step at ``now_ms``: call the step hooks (unless every one of them asked to be
+        called later) and the journal hooks. :meth:`run` calls this itself; event-driven drivers call it."""
+        if now_ms >= self._hooks_due_ms:
+            self._call_step_hooks(now_ms)
+
+    def _call_step_hooks(self, now_ms: int) -> None:
+        # A step hook may return the time it next needs a call (an int): until the earliest of those, the loop
+        # calls no step hook (a hook gets every call from its due time on). Journal hooks see every step.
+        due = _NEVER
+        for hook in self.step_hooks:
+            when = hook(now_ms)
+            if type(when) is not int:
+                when = now_ms
+            due = min(due, when)
+        if self.journal_hooks:
+            due = now_ms
+            for journal in self.journal_hooks:
+                journal.on_step(now_ms)
+        self._hooks_due_ms = due
+
     # ---------------------------------------------------------------- the run
     def run_shadow(self, params: ExecutionParams, *, progress: ProgressCallback | None = None) -> dict[str, Any]:
         """Run ``params.iterations`` steps of the synthetic market over every symbol; return the report.
@@ -508,12 +532,8 @@ class ExecutionLoop:
                 if edge < near:
                     on_edge(symbol, edge)
                 quote(book, bid, ask, now)
-            if step_hooks:
-                for hook in step_hooks:
-                    hook(now)
-            if journal_hooks:
-                for journal in journal_hooks:
-                    journal.on_step(now)
+            if (step_hooks or journal_hooks) and now >= self._hooks_due_ms:
+                self._call_step_hooks(now)
             if progress is not None and (i + 1) % every == 0:
                 progress(i + 1, params.iterations)
         self.on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run

@@ -17,7 +17,8 @@
   without the tick extension it gets the ``FillEvent`` instead. Register with
   :meth:`ExecutionLoop.add_tick_listener` (the fee ledger, PnL and the timeline recorder are registered so).
 - :class:`JournalHook`: observes every order event and fill, and each step (a checkpoint opportunity).
-- :data:`StepHook`: called after each step with the virtual time (e.g. a timeline sampler).
+- :data:`StepHook`: called after each step with the virtual time (e.g. a timeline sampler); it may return the
+  time it next needs a call, and the loop skips the calls before it.
 - :data:`RiskListener`: told about freezes and unfreezes (:class:`RiskNotice`); the CLI prints its notice
   from it, the engine prints nothing.
 """
@@ -106,7 +107,9 @@ class TickFillListener(Protocol):
                  timestamp_ms: int) -> object: ...
 
     def on_fill(self, fill: FillEvent) -> object: ...
-StepHook = Callable[[int], object]  # called with the virtual time (ms) after each step
+# Called with the virtual time (ms) after each step. It may return the time (ms, an int) it next needs a call:
+# until the earliest such time of all step hooks the loop calls none of them (anything else: every step).
+StepHook = Callable[[int], object]
 ProgressCallback = Callable[[int, int], None]
 
 
