@@ -6,6 +6,13 @@ end). A checkpoint row records how many event and fill rows it covers; on resume
 (the resumed run produces them again, identically). One ``BEGIN IMMEDIATE`` ... ``COMMIT`` per batch keeps
 durability cheap (WAL, ``synchronous=NORMAL``).
 
+Rows come two ways: as events (:meth:`JournalWriter.on_order_event`, :meth:`JournalWriter.on_fill`), whose
+decimals are written as exact text, and as plain values from the loop's integer path (the
+:class:`~mmexec.engine.ports.TickJournalHook` extension: :meth:`JournalWriter.on_order_ticks`,
+:meth:`JournalWriter.on_fill_ticks`), written as integer lots and ticks of the symbol's grid, which goes into
+the ``instruments`` table (once per symbol, in the transaction of its first row). A fill's fee and rebate are
+exact text either way, memoised per (symbol, maker, lots, ticks) on the integer path.
+
 ``fault`` is a test seam: called with (``"step"`` | ``"commit"`` | ``"checkpoint"``, count) at the points a
 crash is most harmful (mid-transaction); the CLI wires it only from ``MMEXEC_TEST_KILL_AT`` (see
 :mod:`mmexec.cli.journal_run`).
@@ -15,9 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from mmexec.engine.models import FillEvent, OrderState, Side
 from mmexec.engine.order_store import StoredOrder
@@ -27,10 +34,23 @@ from mmexec.journal.reader import load_order
 FeeOf = Callable[[FillEvent], tuple[Decimal, Decimal]]  # (fee, rebate) of one fill
 Fault = Callable[[str, int], None]
 KEEP_CHECKPOINTS = 2
+FEE_TEXTS_KEPT = 65_536  # memoised (fee, rebate) texts of the integer path, then cleared
 _INSERT_EVENT = "INSERT INTO order_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_FILL = "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_INSTRUMENT = "INSERT OR IGNORE INTO instruments VALUES (?, ?, ?)"
 _ZERO = (Decimal(0), Decimal(0))
 _NAMES: dict[Side | OrderState, str] = {**{s: s.value for s in Side}, **{s: s.value for s in OrderState}}
+_SIDE_OF = (Side.SELL.value, Side.BUY.value)  # indexed by is_buy
+
+
+class Grid(Protocol):
+    """A symbol's grid (the loop's ``QuoteBook``): ``tick`` and ``lot`` size."""
+
+    @property
+    def tick(self) -> Decimal: ...
+
+    @property
+    def lot(self) -> Decimal: ...
 
 
 class JournalWriter:
@@ -52,6 +72,10 @@ class JournalWriter:
         self._events: list[tuple[Any, ...]] = []
         self._fills: list[tuple[Any, ...]] = []
         self._fault = fault
+        self.grids: Mapping[str, Grid] = {}  # the run's grids per symbol (the loop's books), for integer rows
+        self._journaled_grids: dict[str, Grid] = {}  # symbols whose grid is in the journal (or pending)
+        self._instruments: list[tuple[str, str, str]] = []
+        self._fee_texts: dict[tuple[str, bool, int, int], tuple[str, str]] = {}
         self.commits = 0
         self.batches = 0  # batch transactions (not checkpoints) of this process
         self.checkpoints = 0
@@ -69,6 +93,43 @@ class JournalWriter:
         self._fills.append((self.fills_seq, self.step, fill.client_order_id, fill.order_id, fill.symbol,
                             _NAMES[fill.side], str(fill.qty), str(fill.price), fill.timestamp_ms, int(fill.is_maker),
                             fill.fill_id, str(fee), str(rebate)))
+
+    # ---------------------------------------------------------------- TickJournalHook (the integer path)
+    def on_order_ticks(self, kind: str, client_order_id: str, order_id: str | None, symbol: str, is_buy: bool,
+                       lots: int, ticks: int, state: OrderState, timestamp_ms: int, message: str) -> None:
+        if symbol not in self._journaled_grids:
+            self._journal_grid(symbol)
+        self.events_seq += 1
+        self._events.append((self.events_seq, self.step, kind, client_order_id, order_id, symbol, _SIDE_OF[is_buy],
+                             lots, ticks, _NAMES[state], timestamp_ms, message))
+
+    def on_fill_ticks(self, client_order_id: str, order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
+                      timestamp_ms: int, is_maker: bool, fill_id: str) -> None:
+        fees = self._fee_texts.get((symbol, is_maker, lots, ticks))
+        if fees is None:
+            fees = self._fees_of(client_order_id, order_id, symbol, is_buy, lots, ticks, is_maker)
+        self.fills_seq += 1
+        self._fills.append((self.fills_seq, self.step, client_order_id, order_id, symbol, _SIDE_OF[is_buy], lots,
+                            ticks, timestamp_ms, is_maker, fill_id, fees[0], fees[1]))
+
+    def _journal_grid(self, symbol: str) -> Grid:
+        grid = self._journaled_grids[symbol] = self.grids[symbol]
+        self._instruments.append((symbol, str(grid.tick), str(grid.lot)))
+        return grid
+
+    def _fees_of(self, client_order_id: str, order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
+                 is_maker: bool) -> tuple[str, str]:
+        """(fee, rebate) texts of a fill on the integer path: the fill's decimals as the loop's ``FillEvent``
+        would carry them (``lots * lot``, ``ticks * tick``), so the same exact values as the event path."""
+        grid = self._journaled_grids.get(symbol) or self._journal_grid(symbol)
+        fill = FillEvent(client_order_id, order_id, symbol, Side.BUY if is_buy else Side.SELL, lots * grid.lot,
+                         ticks * grid.tick, 0, is_maker, "")
+        fee, rebate = self.fee_of(fill) if self.fee_of is not None else _ZERO
+        texts = self._fee_texts
+        if len(texts) >= FEE_TEXTS_KEPT:
+            texts.clear()
+        found = texts[(symbol, is_maker, lots, ticks)] = (str(fee), str(rebate))
+        return found
 
     def on_step(self, now_ms: int) -> None:
         step = self.step = self.step + 1
@@ -92,6 +153,9 @@ class JournalWriter:
     # ---------------------------------------------------------------- transactions
     def _write_pending(self) -> None:
         conn = self._conn
+        if self._instruments:
+            conn.executemany(_INSERT_INSTRUMENT, self._instruments)
+            self._instruments.clear()
         if self._events:
             conn.executemany(_INSERT_EVENT, self._events)
             self._events.clear()
@@ -146,6 +210,9 @@ class JournalWriter:
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # nothing to roll back
             self._conn.execute("ROLLBACK")
+        # the rolled-back batch may have held a symbol's first grid row: journal each grid again when next used
+        self._journaled_grids.clear()
+        self._fee_texts.clear()
 
 
-__all__ = ["KEEP_CHECKPOINTS", "Fault", "FeeOf", "JournalWriter"]
+__all__ = ["FEE_TEXTS_KEPT", "KEEP_CHECKPOINTS", "Fault", "FeeOf", "Grid", "JournalWriter"]

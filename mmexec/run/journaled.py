@@ -40,7 +40,7 @@ from mmexec.journal.writer import Fault, FeeOf, JournalWriter
 from mmexec.run.builder import Run, build_run, utc_now_iso
 from mmexec.run.spec import RunSpec
 
-CHECKPOINT_EVERY = 10_000  # steps; a crash recomputes at most this many
+CHECKPOINT_EVERY = 25_000  # steps; a crash recomputes at most this many (a pickle of the run, ~10 ms busy)
 FEE_CACHE_SIZE = 65_536
 OUTPUT_KEYS = frozenset({"out", "fills_out", "state"})  # where results go: free to change on resume
 
@@ -134,10 +134,17 @@ def _fresh_run(spec: RunSpec, utc: str, risk_listeners: Sequence[RiskListener],
                      order_store=JournaledOrderStore(_not_journaled_yet))
 
 
+def _bind(writer: JournalWriter, run: Run) -> None:
+    """``writer`` computes fees under ``run``'s fee setup and takes its grids from ``run``'s loop (a new run, or
+    one restored from a checkpoint: the writer is never part of a snapshot)."""
+    writer.fee_of = fee_function(run.fee_config)
+    writer.grids = run.loop.books
+
+
 def _attach(run: Run, writer: JournalWriter) -> Run:
     """The run's order store looks orders up in ``writer``'s journal, and its loop feeds ``writer``."""
     cast(JournaledOrderStore, run.order_store).lookup = writer.lookup_order
-    writer.fee_of = fee_function(run.fee_config)
+    _bind(writer, run)
     run.loop.journal_hooks.append(writer)
     return run
 
@@ -257,7 +264,7 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
             run = cast(Run, load_snapshot(checkpoint.data, externals))
             if not isinstance(run, Run):
                 raise JournalError("checkpoint does not hold a run", source=str(path))
-            writer.fee_of = fee_function(run.fee_config)
+            _bind(writer, run)
             if run.replay is not None:  # the capture files: checked unchanged, reopened at the checkpoint
                 run.replay.market.reopen()
         run_ref.append(run)
@@ -279,13 +286,14 @@ def changed_keys(record: RunRecord, given: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in given if k not in OUTPUT_KEYS and k in journaled and requested[k] != journaled[k])
 
 
-__all__ = ["CHECKPOINT_EVERY", "JournaledRun", "attach_writer", "changed_keys", "check_new_journal",
+__all__ = ["CHECKPOINT_EVERY", "JournaledRun", "attach_writer", "bind_writer", "changed_keys", "check_new_journal",
            "create_journal", "fee_function", "journal_externals", "locked_journal", "new_writer", "open_record",
            "relay_listeners", "resume", "spec_from_record", "spec_to_json", "start"]
 
 
 # the pieces a live session's journal (mmexec.run.live_journal) is built from
 attach_writer = _attach
+bind_writer = _bind
 journal_externals = _externals
 locked_journal = _locked
 new_writer = _writer

@@ -39,9 +39,9 @@ from mmexec.journal.writer import Fault, JournalWriter
 from mmexec.run.builder import Run
 from mmexec.run.journaled import (
     attach_writer,
+    bind_writer,
     check_new_journal,
     create_journal,
-    fee_function,
     journal_externals,
     locked_journal,
     new_writer,
@@ -139,7 +139,7 @@ class LiveJournal:
         run = load_snapshot(self.checkpoint_data, self.externals)
         if not isinstance(run, Run) or run.replay is None:
             raise JournalError("checkpoint does not hold a live run", source=str(self.path))
-        self.writer.fee_of = fee_function(run.fee_config)
+        bind_writer(self.writer, run)
         self.run_ref.append(run)
         return run
 
