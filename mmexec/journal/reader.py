@@ -125,14 +125,48 @@ def _grid(grids: Grids, symbol: str, value: int | str) -> tuple[Decimal, Decimal
 _NO_GRID = (Decimal(1), Decimal(1))
 
 
-def iter_fills(conn: sqlite3.Connection) -> Iterator[JournaledFill]:
+AMOUNTS_KEPT = 65_536  # memoised fill quantities and prices per read, then cleared
+
+
+_FILL_QUERIES = {
+    False: "SELECT client_order_id, order_id, symbol, side, qty, price, ts_ms, is_maker, fill_id "
+           "FROM fills ORDER BY seq",
+    True: "SELECT client_order_id, order_id, symbol, side, qty, price, ts_ms, is_maker, fill_id, seq, fee, rebate "
+          "FROM fills ORDER BY seq",
+}
+
+
+def _fills(conn: sqlite3.Connection, fees: bool) -> Iterator[tuple[FillEvent, tuple[Any, ...]]]:
+    """Every fill in order (with ``fees``: and its seq, fee and rebate); quantities and prices memoised per
+    symbol and stored value (a run repeats a few sizes and prices)."""
     grids = read_grids(conn)
-    for row in conn.execute("SELECT seq, client_order_id, order_id, symbol, side, qty, price, ts_ms, is_maker, "
-                            "fill_id, fee, rebate FROM fills ORDER BY seq"):
-        tick, lot = _grid(grids, row[3], row[5])
-        fill = FillEvent(row[1], row[2], row[3], _SIDES[row[4]], fill_amount(row[5], lot), fill_amount(row[6], tick),
-                         row[7], bool(row[8]), row[9])
-        yield JournaledFill(row[0], fill, Decimal(row[10]), Decimal(row[11]))
+    qtys: dict[tuple[str, int | str], Decimal] = {}
+    prices: dict[tuple[str, int | str], Decimal] = {}
+    for row in conn.execute(_FILL_QUERIES[fees]):
+        symbol, qty, price = row[2], row[4], row[5]
+        fill_qty = qtys.get((symbol, qty))
+        if fill_qty is None:
+            if len(qtys) >= AMOUNTS_KEPT:
+                qtys.clear()
+            fill_qty = qtys[(symbol, qty)] = fill_amount(qty, _grid(grids, symbol, qty)[1])
+        fill_price = prices.get((symbol, price))
+        if fill_price is None:
+            if len(prices) >= AMOUNTS_KEPT:
+                prices.clear()
+            fill_price = prices[(symbol, price)] = fill_amount(price, _grid(grids, symbol, price)[0])
+        yield FillEvent(row[0], row[1], symbol, _SIDES[row[3]], fill_qty, fill_price, row[6], bool(row[7]),
+                        row[8]), row[9:]
+
+
+def iter_fill_events(conn: sqlite3.Connection) -> Iterator[FillEvent]:
+    """Every fill as the run's ``FillEvent`` (what ``--fills-out`` writes for a journaled run)."""
+    return (fill for fill, _ in _fills(conn, False))
+
+
+def iter_fills(conn: sqlite3.Connection) -> Iterator[JournaledFill]:
+    """Every fill with its sequence number, fee and rebate."""
+    for fill, (seq, fee, rebate) in _fills(conn, True):
+        yield JournaledFill(seq, fill, Decimal(fee), Decimal(rebate))
 
 
 def load_orders(conn: sqlite3.Connection) -> list[JournaledOrder]:
@@ -232,6 +266,7 @@ __all__ = [
     "JournaledOrder",
     "RunRecord",
     "fill_amount",
+    "iter_fill_events",
     "iter_fills",
     "last_checkpoint",
     "load_journal_report",

@@ -24,6 +24,7 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from itertools import chain
 from typing import Any, Protocol
 
 from mmexec.engine.models import FillEvent, OrderState, Side
@@ -35,12 +36,39 @@ FeeOf = Callable[[FillEvent], tuple[Decimal, Decimal]]  # (fee, rebate) of one f
 Fault = Callable[[str, int], None]
 KEEP_CHECKPOINTS = 2
 FEE_TEXTS_KEPT = 65_536  # memoised (fee, rebate) texts of the integer path, then cleared
-_INSERT_EVENT = "INSERT INTO order_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_INSERT_FILL = "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+ROWS_PER_INSERT = 64  # rows per multi-row INSERT (64 x 13 parameters: under SQLite's oldest limit of 999)
 _INSERT_INSTRUMENT = "INSERT OR IGNORE INTO instruments VALUES (?, ?, ?)"
 _ZERO = (Decimal(0), Decimal(0))
 _NAMES: dict[Side | OrderState, str] = {**{s: s.value for s in Side}, **{s: s.value for s in OrderState}}
 _SIDE_OF = (Side.SELL.value, Side.BUY.value)  # indexed by is_buy
+
+
+class _Insert:
+    """Inserts rows of ``columns`` values into ``table``: whole chunks of :data:`ROWS_PER_INSERT` rows as one
+    multi-row ``INSERT`` each (one statement step per chunk instead of per row), the rest one by one."""
+
+    __slots__ = ("chunk", "columns", "one")
+
+    def __init__(self, table: str, columns: int) -> None:
+        row = "(" + ", ".join("?" * columns) + ")"
+        self.columns = columns
+        self.one = f"INSERT INTO {table} VALUES {row}"  # noqa: S608 (table: this module's constants)
+        self.chunk = f"INSERT INTO {table} VALUES " + ", ".join([row] * ROWS_PER_INSERT)  # noqa: S608
+
+    def __call__(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        whole = len(rows) - len(rows) % ROWS_PER_INSERT
+        if whole:
+            values = list(chain.from_iterable(rows[:whole] if whole < len(rows) else rows))
+            size = ROWS_PER_INSERT * self.columns
+            chunk = self.chunk
+            for start in range(0, len(values), size):
+                conn.execute(chunk, values[start:start + size])
+        if whole < len(rows):
+            conn.executemany(self.one, rows[whole:])
+
+
+_INSERT_EVENTS = _Insert("order_events", 12)
+_INSERT_FILLS = _Insert("fills", 13)
 
 
 class Grid(Protocol):
@@ -157,10 +185,10 @@ class JournalWriter:
             conn.executemany(_INSERT_INSTRUMENT, self._instruments)
             self._instruments.clear()
         if self._events:
-            conn.executemany(_INSERT_EVENT, self._events)
+            _INSERT_EVENTS(conn, self._events)
             self._events.clear()
         if self._fills:
-            conn.executemany(_INSERT_FILL, self._fills)
+            _INSERT_FILLS(conn, self._fills)
             self._fills.clear()
 
     def _commit(self) -> None:
@@ -215,4 +243,4 @@ class JournalWriter:
         self._fee_texts.clear()
 
 
-__all__ = ["FEE_TEXTS_KEPT", "KEEP_CHECKPOINTS", "Fault", "FeeOf", "Grid", "JournalWriter"]
+__all__ = ["FEE_TEXTS_KEPT", "KEEP_CHECKPOINTS", "ROWS_PER_INSERT", "Fault", "FeeOf", "Grid", "JournalWriter"]

@@ -33,7 +33,7 @@ from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
 from mmexec.journal.lock import JournalLock
 from mmexec.journal.order_store import JournaledOrderStore
-from mmexec.journal.reader import Checkpoint, RunRecord, iter_fills, last_checkpoint, read_run
+from mmexec.journal.reader import Checkpoint, RunRecord, iter_fill_events, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError, check_existing, connect
 from mmexec.journal.snapshot import dump_snapshot, load_snapshot
 from mmexec.journal.writer import Fault, FeeOf, JournalWriter
@@ -107,7 +107,7 @@ class JournaledRun:
         return data
 
     def fills(self) -> Iterator[FillEvent]:
-        return (journaled.fill for journaled in iter_fills(self.conn))
+        return iter_fill_events(self.conn)
 
     def close(self) -> None:
         self.conn.close()

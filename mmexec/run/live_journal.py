@@ -32,7 +32,7 @@ from mmexec.engine.models import FillEvent
 from mmexec.engine.ports import RiskListener
 from mmexec.journal.lock import JournalLock
 from mmexec.journal.order_store import JournaledOrderStore
-from mmexec.journal.reader import RunRecord, iter_fills, last_checkpoint, read_run
+from mmexec.journal.reader import RunRecord, iter_fill_events, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError
 from mmexec.journal.snapshot import load_snapshot
 from mmexec.journal.writer import Fault, JournalWriter
@@ -155,7 +155,7 @@ class LiveJournal:
 
     def fills(self) -> Iterator[FillEvent]:
         """Every journaled fill, in order (what ``--fills-out`` writes for a journaled session)."""
-        return (journaled.fill for journaled in iter_fills(self.conn))
+        return iter_fill_events(self.conn)
 
     def finish(self, report: bytes) -> None:
         """The session stopped cleanly: last rows, a final checkpoint, the report, status ``complete``."""
