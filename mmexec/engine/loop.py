@@ -404,11 +404,12 @@ class ExecutionLoop:
         tick_listeners = self.tick_listeners
         # journal hooks with the integer extension (TickJournalHook) take plain values; the others FillEvents
         journal_ticks: list[Callable[..., object]] = []
-        journal_events = self.journal_hooks
+        journal_events: list[JournalHook] | tuple[()] = self.journal_hooks
         if journal_events:
             journal_ticks = [h.on_fill_ticks for h in journal_events if hasattr(h, "on_fill_ticks")]
             if journal_ticks:
-                journal_events = [h for h in journal_events if not hasattr(h, "on_fill_ticks")]
+                journal_events = () if len(journal_ticks) == len(journal_events) else [
+                    h for h in journal_events if not hasattr(h, "on_fill_ticks")]
         fill_listeners = self.fill_listeners
         events = bool(fill_listeners or journal_events)
         for coid, lots, ticks, timestamp_ms, is_maker, fill_id in venue.stream_fill_ticks():

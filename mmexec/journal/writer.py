@@ -1,10 +1,11 @@
 """:class:`JournalWriter`: the engine's ``JournalHook`` writing order events, fills and checkpoints.
 
 Events are buffered in memory and written in batches: a transaction ends at the end of a step once
-``batch_events`` events are pending, and at every checkpoint (every ``checkpoint_every`` steps, and at the
-end). A checkpoint row records how many event and fill rows it covers; on resume, rows after it are deleted
-(the resumed run produces them again, identically). One ``BEGIN IMMEDIATE`` ... ``COMMIT`` per batch keeps
-durability cheap (WAL, ``synchronous=NORMAL``).
+``batch_events`` events are pending (looked at every :data:`BATCH_CHECK_STEPS` steps), and at every checkpoint
+(every ``checkpoint_every`` steps, and at the end). A checkpoint row records how many event and fill rows it
+covers; on resume, rows after it are deleted (the resumed run produces them again, identically). One
+``BEGIN IMMEDIATE`` ... ``COMMIT`` per batch keeps durability cheap (WAL, ``synchronous=NORMAL``); rows go in
+64 to a multi-row ``INSERT``.
 
 Rows come two ways: as events (:meth:`JournalWriter.on_order_event`, :meth:`JournalWriter.on_fill`), whose
 decimals are written as exact text, and as plain values from the loop's integer path (the
@@ -24,7 +25,6 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from itertools import chain
 from typing import Any, Protocol
 
 from mmexec.engine.models import FillEvent, OrderState, Side
@@ -36,6 +36,7 @@ FeeOf = Callable[[FillEvent], tuple[Decimal, Decimal]]  # (fee, rebate) of one f
 Fault = Callable[[str, int], None]
 KEEP_CHECKPOINTS = 2
 FEE_TEXTS_KEPT = 65_536  # memoised (fee, rebate) texts of the integer path, then cleared
+BATCH_CHECK_STEPS = 64  # steps between two looks at the pending batch's size
 ROWS_PER_INSERT = 64  # rows per multi-row INSERT (64 x 13 parameters: under SQLite's oldest limit of 999)
 _INSERT_INSTRUMENT = "INSERT OR IGNORE INTO instruments VALUES (?, ?, ?)"
 _ZERO = (Decimal(0), Decimal(0))
@@ -44,27 +45,33 @@ _SIDE_OF = (Side.SELL.value, Side.BUY.value)  # indexed by is_buy
 
 
 class _Insert:
-    """Inserts rows of ``columns`` values into ``table``: whole chunks of :data:`ROWS_PER_INSERT` rows as one
-    multi-row ``INSERT`` each (one statement step per chunk instead of per row), the rest one by one."""
+    """Inserts rows of ``columns`` values, given as one flat list, into ``table``: :data:`ROWS_PER_INSERT` rows
+    per multi-row ``INSERT`` (one statement step per chunk, where ``executemany`` steps and resets per row)."""
 
-    __slots__ = ("chunk", "columns", "one")
+    __slots__ = ("columns", "row", "statements", "table")
 
     def __init__(self, table: str, columns: int) -> None:
-        row = "(" + ", ".join("?" * columns) + ")"
+        self.table = table
         self.columns = columns
-        self.one = f"INSERT INTO {table} VALUES {row}"  # noqa: S608 (table: this module's constants)
-        self.chunk = f"INSERT INTO {table} VALUES " + ", ".join([row] * ROWS_PER_INSERT)  # noqa: S608
+        self.row = "(" + ", ".join("?" * columns) + ")"
+        self.statements: dict[int, str] = {}
 
-    def __call__(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-        whole = len(rows) - len(rows) % ROWS_PER_INSERT
+    def statement(self, rows: int) -> str:
+        found = self.statements.get(rows)
+        if found is None:
+            found = self.statements[rows] = (f"INSERT INTO {self.table} VALUES "  # noqa: S608 (this module's tables)
+                                             + ", ".join([self.row] * rows))
+        return found
+
+    def __call__(self, conn: sqlite3.Connection, values: list[Any]) -> None:
+        size = ROWS_PER_INSERT * self.columns
+        whole = len(values) - len(values) % size
         if whole:
-            values = list(chain.from_iterable(rows[:whole] if whole < len(rows) else rows))
-            size = ROWS_PER_INSERT * self.columns
-            chunk = self.chunk
-            for start in range(0, len(values), size):
+            chunk = self.statement(ROWS_PER_INSERT)
+            for start in range(0, whole, size):
                 conn.execute(chunk, values[start:start + size])
-        if whole < len(rows):
-            conn.executemany(self.one, rows[whole:])
+        if whole < len(values):
+            conn.execute(self.statement((len(values) - whole) // self.columns), values[whole:])
 
 
 _INSERT_EVENTS = _Insert("order_events", 12)
@@ -97,8 +104,9 @@ class JournalWriter:
         self.step = step
         self.events_seq = events_seq
         self.fills_seq = fills_seq
-        self._events: list[tuple[Any, ...]] = []
-        self._fills: list[tuple[Any, ...]] = []
+        self._events: list[Any] = []  # pending rows' values, one flat list per table
+        self._fills: list[Any] = []
+        self._next_stop = 0  # the next step at which on_step does more than count
         self._fault = fault
         self.grids: Mapping[str, Grid] = {}  # the run's grids per symbol (the loop's books), for integer rows
         self._journaled_grids: dict[str, Grid] = {}  # symbols whose grid is in the journal (or pending)
@@ -111,16 +119,16 @@ class JournalWriter:
     # ---------------------------------------------------------------- JournalHook
     def on_order_event(self, event: OrderEvent) -> None:
         self.events_seq += 1
-        self._events.append((self.events_seq, self.step, event.kind, event.client_order_id, event.order_id,
-                             event.symbol, _NAMES[event.side], str(event.qty), str(event.price),
-                             _NAMES[event.state], event.timestamp_ms, event.message))
+        self._events += (self.events_seq, self.step, event.kind, event.client_order_id, event.order_id,
+                         event.symbol, _NAMES[event.side], str(event.qty), str(event.price), _NAMES[event.state],
+                         event.timestamp_ms, event.message)
 
     def on_fill(self, fill: FillEvent) -> None:
         self.fills_seq += 1
         fee, rebate = self.fee_of(fill) if self.fee_of is not None else _ZERO
-        self._fills.append((self.fills_seq, self.step, fill.client_order_id, fill.order_id, fill.symbol,
-                            _NAMES[fill.side], str(fill.qty), str(fill.price), fill.timestamp_ms, int(fill.is_maker),
-                            fill.fill_id, str(fee), str(rebate)))
+        self._fills += (self.fills_seq, self.step, fill.client_order_id, fill.order_id, fill.symbol,
+                        _NAMES[fill.side], str(fill.qty), str(fill.price), fill.timestamp_ms, int(fill.is_maker),
+                        fill.fill_id, str(fee), str(rebate))
 
     # ---------------------------------------------------------------- TickJournalHook (the integer path)
     def on_order_ticks(self, kind: str, client_order_id: str, order_id: str | None, symbol: str, is_buy: bool,
@@ -128,8 +136,8 @@ class JournalWriter:
         if symbol not in self._journaled_grids:
             self._journal_grid(symbol)
         self.events_seq += 1
-        self._events.append((self.events_seq, self.step, kind, client_order_id, order_id, symbol, _SIDE_OF[is_buy],
-                             lots, ticks, _NAMES[state], timestamp_ms, message))
+        self._events += (self.events_seq, self.step, kind, client_order_id, order_id, symbol, _SIDE_OF[is_buy], lots,
+                         ticks, _NAMES[state], timestamp_ms, message)
 
     def on_fill_ticks(self, client_order_id: str, order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
                       timestamp_ms: int, is_maker: bool, fill_id: str) -> None:
@@ -137,8 +145,8 @@ class JournalWriter:
         if fees is None:
             fees = self._fees_of(client_order_id, order_id, symbol, is_buy, lots, ticks, is_maker)
         self.fills_seq += 1
-        self._fills.append((self.fills_seq, self.step, client_order_id, order_id, symbol, _SIDE_OF[is_buy], lots,
-                            ticks, timestamp_ms, is_maker, fill_id, fees[0], fees[1]))
+        self._fills += (self.fills_seq, self.step, client_order_id, order_id, symbol, _SIDE_OF[is_buy], lots, ticks,
+                        timestamp_ms, is_maker, fill_id, fees[0], fees[1])
 
     def _journal_grid(self, symbol: str) -> Grid:
         grid = self._journaled_grids[symbol] = self.grids[symbol]
@@ -161,17 +169,26 @@ class JournalWriter:
 
     def on_step(self, now_ms: int) -> None:
         step = self.step = self.step + 1
+        if step >= self._next_stop:
+            self._stop(step)
+
+    def _stop(self, step: int) -> None:
+        """The end of a step that may commit: every step with the test seam, else each checkpoint's step and
+        every :data:`BATCH_CHECK_STEPS` steps (a batch is committed at the first of those once it is full)."""
         if self._fault is not None:
             self._fault("step", step)
-        if not step % self.checkpoint_every:
+        every = self.checkpoint_every
+        if not step % every:
             self.checkpoint()
-        elif len(self._events) + len(self._fills) >= self.batch_events:
+        elif self.pending >= self.batch_events:
             self.flush()
+        self._next_stop = step + 1 if self._fault is not None else min(step + every - step % every,
+                                                                      step + BATCH_CHECK_STEPS)
 
     @property
     def pending(self) -> int:
         """Order events and fills not written yet (what the next flush or checkpoint commits)."""
-        return len(self._events) + len(self._fills)
+        return len(self._events) // _INSERT_EVENTS.columns + len(self._fills) // _INSERT_FILLS.columns
 
     def lookup_order(self, client_order_id: str) -> StoredOrder | None:
         """An order rebuilt from its journaled events and fills (pending ones first written), or ``None``."""
@@ -243,4 +260,5 @@ class JournalWriter:
         self._fee_texts.clear()
 
 
-__all__ = ["FEE_TEXTS_KEPT", "KEEP_CHECKPOINTS", "ROWS_PER_INSERT", "Fault", "FeeOf", "Grid", "JournalWriter"]
+__all__ = ["BATCH_CHECK_STEPS", "FEE_TEXTS_KEPT", "KEEP_CHECKPOINTS", "ROWS_PER_INSERT", "Fault", "FeeOf", "Grid",
+           "JournalWriter"]
