@@ -159,3 +159,46 @@ def test_a_new_journal_keeps_integers_as_integers(tmp_path: Path) -> None:
             ("integer", "integer"), ("text", "text")]
     finally:
         conn.close()
+
+
+class _Crash(Exception):
+    pass
+
+
+def _crash_at(step: int):  # type: ignore[no-untyped-def]
+    def fault(point: str, n: int) -> None:
+        if (point, n) == ("step", step):
+            raise _Crash
+    return fault
+
+
+def test_an_uninterrupted_run_streams_its_fills_and_a_resumed_one_reads_them_back(tmp_path: Path) -> None:
+    streamed: list[FillEvent] = []
+    whole = journaled.start(SPEC, tmp_path / "whole.db", command="shadow", utc=UTC, checkpoint_every=500,
+                            fill_listeners=[streamed.append])
+    try:
+        assert whole.streams_fills
+        report = whole.execute()
+        assert streamed and list(whole.fills()) == streamed
+        assert [str(f.qty) for f in whole.fills()] == [str(f.qty) for f in streamed]
+    finally:
+        whole.close()
+
+    first: list[FillEvent] = []
+    killed = journaled.start(SPEC, tmp_path / "killed.db", command="shadow", utc=UTC, checkpoint_every=500,
+                             fill_listeners=[first.append], fault=_crash_at(1200))
+    try:
+        with pytest.raises(_Crash):
+            killed.execute()
+    finally:
+        killed.close()
+    seen = len(first)
+    resumed = journaled.resume(tmp_path / "killed.db", checkpoint_every=500)
+    try:
+        assert resumed.start_step == 1000 and not resumed.streams_fills
+        assert resumed.run.loop.fill_listeners == []  # the first process's listener is not carried over
+        assert resumed.execute() == report
+        assert len(first) == seen
+        assert list(resumed.fills()) == streamed
+    finally:
+        resumed.close()

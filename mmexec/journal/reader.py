@@ -242,6 +242,9 @@ class JournalReader:
     def fills(self) -> Iterator[JournaledFill]:
         return iter_fills(self.conn)
 
+    def fill_events(self) -> Iterator[FillEvent]:
+        return iter_fill_events(self.conn)
+
     def report(self) -> bytes:
         """The stored report of a complete run."""
         if self.run.report is None:

@@ -46,32 +46,26 @@ _SIDE_OF = (Side.SELL.value, Side.BUY.value)  # indexed by is_buy
 
 class _Insert:
     """Inserts rows of ``columns`` values, given as one flat list, into ``table``: :data:`ROWS_PER_INSERT` rows
-    per multi-row ``INSERT`` (one statement step per chunk, where ``executemany`` steps and resets per row)."""
+    per multi-row ``INSERT`` (one statement step per chunk, where ``executemany`` steps and resets per row), the
+    last rows of a batch one by one (two statements per table: SQLite's statement cache stays small)."""
 
-    __slots__ = ("columns", "row", "statements", "table")
+    __slots__ = ("chunk", "columns", "one")
 
     def __init__(self, table: str, columns: int) -> None:
-        self.table = table
+        row = "(" + ", ".join("?" * columns) + ")"
         self.columns = columns
-        self.row = "(" + ", ".join("?" * columns) + ")"
-        self.statements: dict[int, str] = {}
-
-    def statement(self, rows: int) -> str:
-        found = self.statements.get(rows)
-        if found is None:
-            found = self.statements[rows] = (f"INSERT INTO {self.table} VALUES "  # noqa: S608 (this module's tables)
-                                             + ", ".join([self.row] * rows))
-        return found
+        self.one = f"INSERT INTO {table} VALUES {row}"  # noqa: S608 (table: this module's constants)
+        self.chunk = f"INSERT INTO {table} VALUES " + ", ".join([row] * ROWS_PER_INSERT)  # noqa: S608
 
     def __call__(self, conn: sqlite3.Connection, values: list[Any]) -> None:
         size = ROWS_PER_INSERT * self.columns
         whole = len(values) - len(values) % size
-        if whole:
-            chunk = self.statement(ROWS_PER_INSERT)
-            for start in range(0, whole, size):
-                conn.execute(chunk, values[start:start + size])
+        chunk = self.chunk
+        for start in range(0, whole, size):
+            conn.execute(chunk, values[start:start + size])
         if whole < len(values):
-            conn.execute(self.statement((len(values) - whole) // self.columns), values[whole:])
+            rest = iter(values[whole:])
+            conn.executemany(self.one, zip(*[rest] * self.columns, strict=True))
 
 
 _INSERT_EVENTS = _Insert("order_events", 12)

@@ -11,7 +11,9 @@ capture files are not in the checkpoint: their identities (absolute path, size, 
 replayed are, and the resume reopens the files there (see :meth:`mmexec.run.replay.ReplayMarket.reopen`).
 
 Live objects the snapshot must not contain (the writer itself, the caller's risk listeners) are passed as
-externals and re-attached on restore; fills files are written from the journal's fills table at the end.
+externals and re-attached on restore. A fills file: a run that goes from its start to its end in one process
+streams it from a fill listener (as a run without a journal does: the same ``FillEvent`` s); a resumed run
+writes it from the journal's fills table at the end (the fills of every process).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any, cast
 from mmexec._version import __version__
 from mmexec.engine.models import FillEvent
 from mmexec.engine.order_store import StoredOrder
-from mmexec.engine.ports import ProgressCallback, RiskListener, RiskNotice, SteppedMarket
+from mmexec.engine.ports import FillListener, ProgressCallback, RiskListener, RiskNotice, SteppedMarket
 from mmexec.fees.calc import fill_fees, match_schedule
 from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
@@ -91,6 +93,7 @@ class JournaledRun:
     conn: sqlite3.Connection
     lock: JournalLock
     start_step: int
+    streams_fills: bool = False  # the caller's fill listeners saw every fill (else: read them back, fills())
 
     def execute(self, progress: ProgressCallback | None = None) -> bytes:
         """Run to the end; store the report and mark the journal complete; return the report bytes."""
@@ -161,12 +164,29 @@ class _Relay:
         return self.target(notice)
 
 
+class _FillRelay:
+    """The caller's fill listeners (the fills file of an uninterrupted run) as one external object: a checkpoint
+    stores it by name; a resumed run gets an empty one (it reads its fills back from the journal)."""
+
+    __slots__ = ("targets",)
+
+    def __init__(self, targets: Sequence[FillListener] = ()) -> None:
+        self.targets = list(targets)
+
+    def __call__(self, fill: FillEvent) -> None:
+        for target in self.targets:
+            target(fill)
+
+
+FILL_RELAY = "fill_listeners"  # the name of the caller's fill listeners in a snapshot
+
+
 def _relays(risk_listeners: Sequence[RiskListener]) -> list[_Relay]:
     return [_Relay(listener) for listener in risk_listeners]
 
 
-def _externals(relays: Sequence[_Relay]) -> dict[str, object]:
-    return {f"risk_listener:{i}": relay for i, relay in enumerate(relays)}
+def _externals(relays: Sequence[_Relay], fills: _FillRelay | None = None) -> dict[str, object]:
+    return {**{f"risk_listener:{i}": relay for i, relay in enumerate(relays)}, FILL_RELAY: fills or _FillRelay()}
 
 
 def _locked(path: Path) -> tuple[JournalLock, sqlite3.Connection]:
@@ -205,21 +225,25 @@ def create_journal(spec: RunSpec, path: Path, *, command: str, utc: str) -> tupl
 
 def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: Sequence[RiskListener] = (),
           config_sources: Mapping[str, str] | None = None, fault: Fault | None = None,
-          checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
-    """A new journaled run at ``path`` (which must not hold a journal yet)."""
+          checkpoint_every: int = CHECKPOINT_EVERY, fill_listeners: Sequence[FillListener] = ()) -> JournaledRun:
+    """A new journaled run at ``path`` (which must not hold a journal yet); ``fill_listeners`` see every fill
+    of the run if it ends in this process (``JournaledRun.streams_fills``)."""
     check_new_journal(spec, path)
     relays = _relays(risk_listeners)
     # built before the file: every configuration error first, and a replay's captures are read once
     run = _fresh_run(spec, utc, relays, config_sources)
+    fills = _FillRelay(fill_listeners)
+    if fill_listeners:
+        run.loop.fill_listeners.append(fills)
     lock, conn = create_journal(spec, path, command=command, utc=utc)
     try:
-        writer = _writer(conn, [run], _externals(relays), fault, checkpoint_every)
+        writer = _writer(conn, [run], _externals(relays, fills), fault, checkpoint_every)
         _attach(run, writer)
     except BaseException:
         conn.close()
         lock.release()
         raise
-    return JournaledRun(path, run, writer, conn, lock, 0)
+    return JournaledRun(path, run, writer, conn, lock, 0, streams_fills=bool(fill_listeners))
 
 
 def open_record(path: Path) -> RunRecord:
@@ -265,6 +289,8 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
             if not isinstance(run, Run):
                 raise JournalError("checkpoint does not hold a run", source=str(path))
             _bind(writer, run)
+            listeners = run.loop.fill_listeners  # the first process's fills file: not this one's
+            listeners[:] = [listener for listener in listeners if listener is not externals[FILL_RELAY]]
             if run.replay is not None:  # the capture files: checked unchanged, reopened at the checkpoint
                 run.replay.market.reopen()
         run_ref.append(run)
