@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import os
 import pickle
 import types
 from collections.abc import Mapping
@@ -128,6 +129,52 @@ def dump_snapshot(graph: object, externals: Mapping[str, object] | None = None) 
     return buffer.getvalue()
 
 
+def dump_snapshot_apart(graph: object, externals: Mapping[str, object] | None = None) -> bytes:
+    """:func:`dump_snapshot` in a forked child process, so pickling leaves this process's objects as they were.
+
+    Why: on CPython 3.11, pickling an object reads its ``__dict__``, which turns the attributes the object kept
+    inline into a dictionary for the rest of its life, and every attribute access on it costs more from then
+    on (measured: the busy engine runs 16 % slower after one pickle of the run). The child, a copy-on-write
+    image of this process, pickles its own copy of the graph, sends the bytes back through a pipe and exits;
+    it closes every other file first, so the journal's lock and database stay this process's alone (a crash
+    of this process releases the lock at once). The result is the same bytes. Without ``os.fork`` (not POSIX),
+    the graph is pickled here.
+    """
+    if not hasattr(os, "fork"):
+        return dump_snapshot(graph, externals)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: pickle, send, exit without running any of the parent's cleanup
+        status = 1
+        try:
+            os.closerange(0, write_fd)
+            os.closerange(write_fd + 1, _MAX_FD)
+            try:
+                message = b"\x00" + dump_snapshot(graph, externals)
+            except Exception as exc:  # reported by the parent
+                message = b"\x01" + f"{type(exc).__name__}: {exc}".encode()
+            view = memoryview(message)
+            while view:
+                view = view[os.write(write_fd, view):]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    try:
+        with open(read_fd, "rb", closefd=True) as stream:
+            message = stream.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status or not message:
+        raise RuntimeError(f"the checkpoint's snapshot process failed (wait status {status})")
+    if message[0]:
+        raise RuntimeError(f"the checkpoint's snapshot failed: {message[1:].decode(errors='replace')}")
+    return message[1:]
+
+
+_MAX_FD = 65_536
+
+
 def load_snapshot(data: bytes, externals: Mapping[str, object] | None = None) -> Any:
     """Restore a graph written by :func:`dump_snapshot`, with the restricted unpickler."""
     token = _LOADING.set(externals or {})
@@ -141,4 +188,4 @@ def load_snapshot(data: bytes, externals: Mapping[str, object] | None = None) ->
         _LOADING.reset(token)
 
 
-__all__ = ["PROTOCOL", "RestrictedUnpickler", "dump_snapshot", "load_snapshot"]
+__all__ = ["PROTOCOL", "RestrictedUnpickler", "dump_snapshot", "dump_snapshot_apart", "load_snapshot"]
