@@ -195,7 +195,8 @@ def test_an_uninterrupted_run_streams_its_fills_and_a_resumed_one_reads_them_bac
     seen = len(first)
     resumed = journaled.resume(tmp_path / "killed.db", checkpoint_every=500)
     try:
-        assert resumed.start_step == 1000 and not resumed.streams_fills
+        # the checkpoint of step 1000 commits once its snapshot, taken apart, is complete: maybe after step 1200
+        assert resumed.start_step in (500, 1000) and not resumed.streams_fills
         assert resumed.run.loop.fill_listeners == []  # the first process's listener is not carried over
         assert resumed.execute() == report
         assert len(first) == seen

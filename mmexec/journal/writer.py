@@ -37,6 +37,7 @@ Fault = Callable[[str, int], None]
 KEEP_CHECKPOINTS = 2
 FEE_TEXTS_KEPT = 65_536  # memoised (fee, rebate) texts of the integer path, then cleared
 BATCH_CHECK_STEPS = 64  # steps between two looks at the pending batch's size
+POLL_STEPS = 8  # steps between two looks at a checkpoint's snapshot being taken
 ROWS_PER_INSERT = 64  # rows per multi-row INSERT (64 x 13 parameters: under SQLite's oldest limit of 999)
 _INSERT_INSTRUMENT = "INSERT OR IGNORE INTO instruments VALUES (?, ?, ?)"
 _ZERO = (Decimal(0), Decimal(0))
@@ -72,6 +73,25 @@ _INSERT_EVENTS = _Insert("order_events", 12)
 _INSERT_FILLS = _Insert("fills", 13)
 
 
+class SnapshotJob(Protocol):
+    """A snapshot being taken apart from the run (:class:`mmexec.journal.snapshot.SnapshotProcess`)."""
+
+    def poll(self) -> bool: ...
+
+    def result(self) -> bytes: ...
+
+    def abandon(self) -> None: ...
+
+
+class _Pending:
+    """A periodic checkpoint whose snapshot is still being taken: what its row will say it covers."""
+
+    __slots__ = ("events_seq", "fills_seq", "job", "step")
+
+    def __init__(self, job: SnapshotJob, step: int, events_seq: int, fills_seq: int) -> None:
+        self.job, self.step, self.events_seq, self.fills_seq = job, step, events_seq, fills_seq
+
+
 class Grid(Protocol):
     """A symbol's grid (the loop's ``QuoteBook``): ``tick`` and ``lot`` size."""
 
@@ -87,11 +107,17 @@ class JournalWriter:
 
     def __init__(self, conn: sqlite3.Connection, *, snapshot: Callable[[], bytes],
                  checkpoint_every: int = 5000, batch_events: int = 2048, fee_of: FeeOf | None = None,
-                 step: int = 0, events_seq: int = 0, fills_seq: int = 0, fault: Fault | None = None) -> None:
+                 step: int = 0, events_seq: int = 0, fills_seq: int = 0, fault: Fault | None = None,
+                 begin_snapshot: Callable[[], SnapshotJob] | None = None) -> None:
+        """``snapshot`` pickles the run now; ``begin_snapshot`` (optional) starts a snapshot of the run as it is
+        now, taken while the run goes on: the periodic checkpoints then commit once it is complete (their row
+        says which step and rows they cover, so the rows written meanwhile are simply rows after them)."""
         if checkpoint_every < 1 or batch_events < 1:
             raise ValueError("checkpoint_every and batch_events must be >= 1")
         self._conn = conn
         self._snapshot = snapshot
+        self._begin_snapshot = begin_snapshot
+        self._pending_checkpoint: _Pending | None = None
         self.checkpoint_every = checkpoint_every
         self.batch_events = batch_events
         self.fee_of = fee_of
@@ -167,17 +193,27 @@ class JournalWriter:
             self._stop(step)
 
     def _stop(self, step: int) -> None:
-        """The end of a step that may commit: every step with the test seam, else each checkpoint's step and
-        every :data:`BATCH_CHECK_STEPS` steps (a batch is committed at the first of those once it is full)."""
+        """The end of a step that may commit: every step with the test seam, else each checkpoint's step, every
+        :data:`BATCH_CHECK_STEPS` steps (a batch is committed at the first of those once it is full) and, while
+        a checkpoint's snapshot is being taken, every :data:`POLL_STEPS` steps (it commits once complete)."""
         if self._fault is not None:
             self._fault("step", step)
+        pending = self._pending_checkpoint
+        if pending is not None and pending.job.poll():
+            self._settle()
         every = self.checkpoint_every
         if not step % every:
-            self.checkpoint()
+            if self._begin_snapshot is None:
+                self.checkpoint()
+            else:
+                self._settle()
+                self._pending_checkpoint = _Pending(self._begin_snapshot(), step, self.events_seq, self.fills_seq)
         elif self.pending >= self.batch_events:
             self.flush()
-        self._next_stop = step + 1 if self._fault is not None else min(step + every - step % every,
-                                                                      step + BATCH_CHECK_STEPS)
+        later = min(step + every - step % every, step + BATCH_CHECK_STEPS)
+        if self._pending_checkpoint is not None:
+            later = min(later, step + POLL_STEPS)
+        self._next_stop = step + 1 if self._fault is not None else later
 
     @property
     def pending(self) -> int:
@@ -222,14 +258,32 @@ class JournalWriter:
             raise
 
     def checkpoint(self, *, report: bytes | None = None) -> None:
-        """Pending events, a snapshot of the run and (with ``report``) the run's completion, atomically."""
-        data = self._snapshot()
+        """Pending events, a snapshot of the run and (with ``report``) the run's completion, atomically (after
+        the checkpoint whose snapshot is still being taken, if any)."""
+        self._settle()
+        self._write_checkpoint(self._snapshot(), self.step, self.events_seq, self.fills_seq, report)
+
+    def _settle(self) -> None:
+        """Commit the checkpoint whose snapshot is being taken (waiting for it if need be)."""
+        pending = self._pending_checkpoint
+        if pending is not None:
+            self._pending_checkpoint = None
+            self._write_checkpoint(pending.job.result(), pending.step, pending.events_seq, pending.fills_seq)
+
+    def abandon(self) -> None:
+        """The run ends without finishing (an error, a signal): stop a snapshot still being taken."""
+        pending, self._pending_checkpoint = self._pending_checkpoint, None
+        if pending is not None:
+            pending.job.abandon()
+
+    def _write_checkpoint(self, data: bytes, step: int, events_seq: int, fills_seq: int,
+                          report: bytes | None = None) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._write_pending()
             conn.execute("INSERT INTO checkpoints (step, events_seq, fills_seq, data) VALUES (?, ?, ?, ?)",
-                         (self.step, self.events_seq, self.fills_seq, data))
+                         (step, events_seq, fills_seq, data))
             conn.execute("DELETE FROM checkpoints WHERE id NOT IN "
                          "(SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?)", (KEEP_CHECKPOINTS,))
             if report is not None:
@@ -254,5 +308,5 @@ class JournalWriter:
         self._fee_texts.clear()
 
 
-__all__ = ["BATCH_CHECK_STEPS", "FEE_TEXTS_KEPT", "KEEP_CHECKPOINTS", "ROWS_PER_INSERT", "Fault", "FeeOf", "Grid",
-           "JournalWriter"]
+__all__ = ["BATCH_CHECK_STEPS", "FEE_TEXTS_KEPT", "KEEP_CHECKPOINTS", "POLL_STEPS", "ROWS_PER_INSERT", "Fault",
+           "FeeOf", "Grid", "JournalWriter", "SnapshotJob"]

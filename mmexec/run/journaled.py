@@ -37,7 +37,7 @@ from mmexec.journal.lock import JournalLock
 from mmexec.journal.order_store import JournaledOrderStore
 from mmexec.journal.reader import Checkpoint, RunRecord, iter_fill_events, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError, check_existing, connect
-from mmexec.journal.snapshot import dump_snapshot, dump_snapshot_apart, load_snapshot
+from mmexec.journal.snapshot import SnapshotProcess, dump_snapshot, load_snapshot
 from mmexec.journal.writer import Fault, FeeOf, JournalWriter
 from mmexec.run.builder import Run, build_run, utc_now_iso
 from mmexec.run.spec import RunSpec
@@ -113,16 +113,18 @@ class JournaledRun:
         return iter_fill_events(self.conn)
 
     def close(self) -> None:
+        self.writer.abandon()
         self.conn.close()
         self.lock.release()
 
 
 def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, object], fault: Fault | None,
             checkpoint_every: int, at: Checkpoint | None = None, *, apart: bool = False) -> JournalWriter:
-    """The journal's writer; ``apart``: checkpoints pickled in a forked child (:func:`dump_snapshot_apart`: the
-    run's objects stay as fast as before; for runs in one thread, the synthetic and replay ones)."""
-    dump = dump_snapshot_apart if apart else dump_snapshot
-    writer = JournalWriter(conn, snapshot=lambda: dump(run_ref[0], externals),
+    """The journal's writer; ``apart``: periodic checkpoints pickled in a forked child while the run goes on
+    (:class:`SnapshotProcess`: the run's objects stay as fast as they were; for runs in one thread, the
+    synthetic and replay ones). The last checkpoint, after the run, is pickled in process."""
+    writer = JournalWriter(conn, snapshot=lambda: dump_snapshot(run_ref[0], externals),
+                           begin_snapshot=(lambda: SnapshotProcess(run_ref[0], externals)) if apart else None,
                            checkpoint_every=checkpoint_every, fault=fault, step=at.step if at else 0,
                            events_seq=at.events_seq if at else 0, fills_seq=at.fills_seq if at else 0)
     externals["journal"] = writer
