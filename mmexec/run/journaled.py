@@ -203,6 +203,15 @@ def _locked(path: Path) -> tuple[JournalLock, sqlite3.Connection]:
         raise
 
 
+def _identify_captures(run: Run) -> None:
+    """A replay's capture files hashed here, once (a checkpoint stores their identities): periodic snapshots are
+    pickled in a child process, which would hash them again each time and keep the result to itself."""
+    if run.replay is not None:
+        identities = getattr(run.replay.market.source, "identities", None)
+        if callable(identities):
+            identities()
+
+
 def check_new_journal(spec: RunSpec, path: Path) -> None:
     """``--state PATH`` of a new run: the simulated exchange, and no journal at ``path`` yet."""
     if spec.venue.exchange != "fake":
@@ -240,6 +249,7 @@ def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: 
     fills = _FillRelay(fill_listeners)
     if fill_listeners:
         run.loop.fill_listeners.append(fills)
+    _identify_captures(run)
     lock, conn = create_journal(spec, path, command=command, utc=utc)
     try:
         writer = _writer(conn, [run], _externals(relays, fills), fault, checkpoint_every, apart=True)
@@ -298,6 +308,7 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
             listeners[:] = [listener for listener in listeners if listener is not externals[FILL_RELAY]]
             if run.replay is not None:  # the capture files: checked unchanged, reopened at the checkpoint
                 run.replay.market.reopen()
+        _identify_captures(run)
         run_ref.append(run)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM order_events WHERE seq > ?", (writer.events_seq,))
