@@ -104,3 +104,20 @@ def test_journaled_order_store_answers_evicted_orders_from_the_journal(tmp_path:
                                                                             Decimal("50000"))
     assert store.get("CLI99999999") is None
     assert sqlite3.connect(tmp_path / "j.db").execute("SELECT count(*) FROM order_events").fetchone()[0] == 5
+
+
+def test_a_snapshot_pickled_apart_is_the_same_bytes() -> None:
+    import threading
+
+    from mmexec.journal.snapshot import dump_snapshot_apart
+
+    run = build_run(RunSpec().replace(iterations=300, edge_threshold=0), utc=UTC)
+    run.loop.run(run.params())
+    marker = object.__new__(JournalWriter)
+    run.loop.journal_hooks.append(marker)  # type: ignore[arg-type]
+    apart = dump_snapshot_apart(run, {"journal": marker})  # first: the in-process pickle changes no bytes either
+    assert apart == dump_snapshot(run, {"journal": marker})
+    restored = load_snapshot(apart, {"journal": marker})
+    assert dumps(restored.result().to_report()) == dumps(run.result().to_report())
+    with pytest.raises(RuntimeError, match="snapshot failed: TypeError"):
+        dump_snapshot_apart({"lock": threading.Lock()})

@@ -270,6 +270,20 @@ class ExecutionLoop:
             self._journal("open", order, now)
 
     def _journal(self, kind: str, order: StoredOrder, now: int) -> None:
+        # A hook with the integer extension (TickJournalHook) gets an order on its symbol's grid as plain values;
+        # the others an OrderEvent, built once for all of them.
+        event: OrderEvent | None = None
+        for hook in self.journal_hooks:
+            on_ticks = getattr(hook, "on_order_ticks", None) if order.registered else None
+            if on_ticks is not None:
+                on_ticks(kind, order.client_order_id, order.order_id, order.symbol, order.side is _BUY, order.lots,
+                         order.ticks, order.state, now, order.message)
+                continue
+            if event is None:
+                event = self._order_event(kind, order, now)
+            hook.on_order_event(event)
+
+    def _order_event(self, kind: str, order: StoredOrder, now: int) -> OrderEvent:
         # An order's quantity and price as Decimals, memoised per (symbol, lots) / (symbol, ticks) for orders on
         # their symbol's grid: a journaled busy run builds them for every order event (bounded, then cleared).
         amounts = self._journal_amounts
@@ -285,10 +299,8 @@ class ExecutionLoop:
                 price = amounts[(symbol, -1 - order.ticks)] = order.price
         else:
             qty, price = order.qty, order.price
-        event = OrderEvent(kind, order.client_order_id, order.order_id, order.symbol, order.side, qty,
-                           price, order.state, now, order.message)
-        for hook in self.journal_hooks:
-            hook.on_order_event(event)
+        return OrderEvent(kind, order.client_order_id, order.order_id, order.symbol, order.side, qty,
+                          price, order.state, now, order.message)
 
     def _release(self, order: StoredOrder) -> None:
         """Forget a no-longer-active order in its book."""
@@ -392,7 +404,16 @@ class ExecutionLoop:
         stats = self.stats
         books = self._books
         tick_listeners = self.tick_listeners
-        events = bool(self.fill_listeners or self.journal_hooks)
+        # journal hooks with the integer extension (TickJournalHook) take plain values; the others FillEvents
+        journal_ticks: list[Callable[..., object]] = []
+        journal_events: list[JournalHook] | tuple[()] = self.journal_hooks
+        if journal_events:
+            journal_ticks = [h.on_fill_ticks for h in journal_events if hasattr(h, "on_fill_ticks")]
+            if journal_ticks:
+                journal_events = () if len(journal_ticks) == len(journal_events) else [
+                    h for h in journal_events if not hasattr(h, "on_fill_ticks")]
+        fill_listeners = self.fill_listeners
+        events = bool(fill_listeners or journal_events)
         for coid, lots, ticks, timestamp_ms, is_maker, fill_id in venue.stream_fill_ticks():
             order = store.get(coid)
             if order is None:
@@ -413,8 +434,14 @@ class ExecutionLoop:
                 listener.on_ticks(symbol, buy, lots, ticks, is_maker, timestamp_ms)
             if events:
                 book = books[symbol]
-                self._fill_event(FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot,
-                                           ticks * book.tick, timestamp_ms, is_maker, fill_id))
+                fill = FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot, ticks * book.tick,
+                                 timestamp_ms, is_maker, fill_id)
+                for fill_listener in fill_listeners:
+                    fill_listener(fill)
+                for journal in journal_events:
+                    journal.on_fill(fill)
+            for on_fill_ticks in journal_ticks:
+                on_fill_ticks(coid, order.order_id or "", symbol, buy, lots, ticks, timestamp_ms, is_maker, fill_id)
             count += 1
         return count
 
