@@ -44,6 +44,9 @@ from mmexec._build import engine_build
 from mmexec.run.builder import build_run
 from mmexec.run.spec import RunSpec
 spec = json.loads(sys.argv[1])
+if spec["ceiling"]:
+    sys.path.insert(0, spec["ceiling"])
+    from ceiling import ceiling
 utc = "2025-01-01T00:00:00Z"
 best = None
 for _ in range(spec["repeat"]):
@@ -57,130 +60,29 @@ for _ in range(spec["repeat"]):
     if best is None or cpu < best["cpu_s"]:
         best = {"cpu_s": cpu, "wall_s": wall, "placed": report["orders"]["placed"],
                 "fills": report["orders"]["fills"], "frozen": report["risk"]["frozen"]}
+    del session, report
+    if spec["ceiling"]:  # the reference, in the same process, alternating with the engine
+        quotes, cpu = ceiling(spec["iterations"], len(spec["symbols"]), 0.7, 42)
+        best["ceiling_quotes_per_s"] = max(best.get("ceiling_quotes_per_s", 0), round(quotes / cpu))
 best["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 best["engine"] = engine_build()  # compiled (mypyc) or pure Python: the build this child measured
 print(json.dumps(best))
 """
 
 
-_CEILING = r"""
-import json, random, sys, time
-from collections import deque
-
-
-def ceiling(iterations, symbols, fill_rate, seed):
-    # per symbol: mid, step, half spread, requote ticks, qty lots, resting (bid, ask) orders, position, cost
-    rng = random.Random(seed)
-    rnd = rng.random
-    books = []
-    for ref_ticks in (500_000, 300_000)[:symbols]:
-        books.append({"mid": ref_ticks, "step": ref_ticks // 10_000, "half": ref_ticks * 2 // 10_000,
-                      "rq": ref_ticks * 2 // 10_000, "qty": 20, "edge": 3.0, "bid": None, "ask": None,
-                      "pos": 0, "cost": 0, "open_buy": 0, "open_sell": 0, "venue_pos": 0, "venue_cost": 0})
-    limit = 10_000 * 10_000  # max_inv in ticks x lots
-    orders = {}
-    due = deque()
-    seq = 0
-    fees = 0
-    realized = 0
-    quotes = 0
-    now = 0
-    c0 = time.process_time()
-    for _ in range(iterations):
-        now += 100
-        while due and due[0][0] <= now:  # fills: store, risk, venue, fee ledger, two average-cost books
-            _, oid = due.popleft()
-            order = orders.pop(oid, None)
-            if order is None:
-                continue
-            b, is_buy, px, qty = order
-            signed = qty if is_buy else -qty
-            if is_buy:
-                b["open_buy"] -= qty * px
-                if b["bid"] is not None and b["bid"][0] == oid:
-                    b["bid"] = None
-            else:
-                b["open_sell"] -= qty * px
-                if b["ask"] is not None and b["ask"][0] == oid:
-                    b["ask"] = None
-            fees += qty * px
-            for pos_key, cost_key in (("pos", "cost"), ("venue_pos", "venue_cost")):
-                pos, cost = b[pos_key], b[cost_key]
-                if pos and (pos > 0) != (signed > 0):
-                    closing = -signed if abs(signed) <= abs(pos) else pos
-                    removed = cost if closing == pos else cost * closing // pos
-                    realized += closing * px - removed
-                    pos -= closing
-                    cost -= removed
-                    signed += closing
-                b[pos_key] = pos + signed
-                b[cost_key] = cost + signed * px
-        for b in books:
-            u = rnd()
-            if u < 1 / 3:
-                b["mid"] -= b["step"]
-            elif u >= 2 / 3:
-                b["mid"] += b["step"]
-            b["edge"] += 0.1 * (3.0 - b["edge"]) + 0.9 * (rnd() - 0.5)
-            quotes += 1
-            for side, px in (("bid", b["mid"] - b["half"]), ("ask", b["mid"] + b["half"])):
-                resting = b[side]
-                if resting is not None and abs(resting[1] - px) <= b["rq"]:
-                    continue
-                is_buy = side == "bid"
-                if resting is not None:  # cancel
-                    orders.pop(resting[0], None)
-                    if is_buy:
-                        b["open_buy"] -= b["qty"] * resting[1]
-                    else:
-                        b["open_sell"] -= b["qty"] * resting[1]
-                    b[side] = None
-                qty = b["qty"]
-                pos_usd = b["pos"] * px
-                worst = pos_usd + b["open_buy"] + qty * px if is_buy else pos_usd - b["open_sell"] - qty * px
-                if abs(worst) > limit:  # risk block
-                    continue
-                seq += 1
-                if rnd() < 0.05:  # rejected
-                    continue
-                orders[seq] = (b, is_buy, px, qty)
-                if is_buy:
-                    b["open_buy"] += qty * px
-                else:
-                    b["open_sell"] += qty * px
-                b[side] = (seq, px)
-                if rnd() < fill_rate:
-                    due.append((now + 100, seq))
-    cpu = time.process_time() - c0
-    return quotes, cpu
-
-
-spec = json.loads(sys.argv[1])
-quotes, cpu = min((ceiling(spec["iterations"], spec["symbols"], spec["fill_rate"], 42) for _ in range(spec["repeat"])),
-                  key=lambda r: r[1])
-print(json.dumps({"quotes": quotes, "cpu_s": cpu, "quotes_per_s": round(quotes / cpu)}))
-"""
-
-
-def ceiling(iterations: int, symbols: int, fill_rate: float, repeat: int) -> dict[str, object]:
-    """The tight pure-Python loop of the same workload (see the module docstring), in a fresh interpreter."""
-    spec = {"iterations": iterations, "symbols": symbols, "fill_rate": fill_rate, "repeat": repeat}
-    out = subprocess.run([sys.executable, "-c", _CEILING, json.dumps(spec)], capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
-
-
 def workload(repeat: int) -> dict[str, object]:
-    """The target workload (--edge-threshold 0, 100,000 x 2, fill rate 0.7) and its ratio to the ceiling."""
-    result = engine("workload: 100,000 x 2, threshold 0", SYMBOLS2, 100_000, "0", repeat)
-    ceil = ceiling(100_000, 2, 0.7, repeat)
-    result["ceiling_quotes_per_s"] = ceil["quotes_per_s"]
-    result["ratio"] = round(int(result["quotes_per_s"]) / int(ceil["quotes_per_s"]), 3)  # type: ignore[call-overload]
+    """The target workload (--edge-threshold 0, 100,000 x 2, fill rate 0.7) and its ratio to the ceiling loop,
+    timed in the same process (alternating; the best of ``repeat`` each)."""
+    result = engine("workload: 100,000 x 2, threshold 0", SYMBOLS2, 100_000, "0", repeat, with_ceiling=True)
+    engine_qps, ceiling_qps = int(result["quotes_per_s"]), int(result["ceiling_quotes_per_s"])  # type: ignore[call-overload]
+    result["ratio"] = round(engine_qps / ceiling_qps, 3)
     return result
 
 
-def engine(name: str, symbols: list[str], iterations: int, edge_threshold: str, repeat: int) -> dict[str, object]:
-    spec = {"symbols": symbols, "iterations": iterations, "edge_threshold": edge_threshold, "repeat": repeat}
+def engine(name: str, symbols: list[str], iterations: int, edge_threshold: str, repeat: int, *,
+           with_ceiling: bool = False) -> dict[str, object]:
+    spec = {"symbols": symbols, "iterations": iterations, "edge_threshold": edge_threshold, "repeat": repeat,
+            "ceiling": str(Path(__file__).resolve().parent) if with_ceiling else ""}
     out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(spec)], capture_output=True, text=True,
                          check=True)
     result = json.loads(out.stdout)

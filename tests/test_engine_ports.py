@@ -142,3 +142,30 @@ def test_engine_reads_no_wall_clock_without_an_injected_stamp() -> None:
     stamp: Callable[[], str] = lambda: "2025-01-01T00:00:00Z"  # noqa: E731
     loop.utc = stamp
     assert loop.run(ExecutionParams(symbols=["BTCUSDT"], iterations=1))["runtime"]["utc"] == "2025-01-01T00:00:00Z"
+
+
+def test_a_step_hook_that_returns_its_due_time_is_skipped_until_then() -> None:
+    loop = _loop(fill_rate=0.7)
+    every: list[int] = []
+    sparse: list[int] = []
+
+    def every_500ms(now_ms: int) -> int:
+        sparse.append(now_ms)
+        return now_ms + 500
+
+    loop.step_hooks.append(every_500ms)
+    loop.run(ExecutionParams(symbols=["BTCUSDT"], iterations=20, edge_freeze_threshold_bps=-99))
+    start = loop.run_started_ms
+    assert sparse == [start + 100 * i for i in (1, 6, 11, 16)]
+    loop.step_hooks.append(every.append)  # a hook that returns nothing: every step again, for both
+    loop.run(ExecutionParams(symbols=["BTCUSDT"], iterations=5, edge_freeze_threshold_bps=-99))
+    assert len(every) == 5 and len(sparse) == 4 + 5
+
+
+def test_journal_hooks_see_every_step_whatever_the_step_hooks_ask() -> None:
+    loop = _loop()
+    journal = Journal()
+    loop.journal_hooks.append(journal)
+    loop.step_hooks.append(lambda now_ms: now_ms + 10_000)
+    loop.run(ExecutionParams(symbols=["BTCUSDT"], iterations=7, edge_freeze_threshold_bps=-99))
+    assert len(journal.steps) == 7

@@ -119,3 +119,20 @@ def test_a_checkpoint_resumes_only_with_the_engine_build_that_wrote_it(monkeypat
 
 def test_a_checkpoint_without_the_build_mark_still_loads() -> None:
     assert load_snapshot(pickle.dumps({"x": [1, 2]}, protocol=5)) == {"x": [1, 2]}
+
+
+def test_a_snapshot_pickled_apart_is_the_same_bytes() -> None:
+    import threading
+
+    from mmexec.journal.snapshot import dump_snapshot_apart
+
+    run = build_run(RunSpec().replace(iterations=300, edge_threshold=0), utc=UTC)
+    run.loop.run(run.params())
+    marker = object.__new__(JournalWriter)
+    run.loop.journal_hooks.append(marker)  # type: ignore[arg-type]
+    apart = dump_snapshot_apart(run, {"journal": marker})  # first: the in-process pickle changes no bytes either
+    assert apart == dump_snapshot(run, {"journal": marker})
+    restored = load_snapshot(apart, {"journal": marker})
+    assert dumps(restored.result().to_report()) == dumps(run.result().to_report())
+    with pytest.raises(RuntimeError, match="snapshot failed: TypeError"):
+        dump_snapshot_apart({"lock": threading.Lock()})

@@ -192,3 +192,42 @@ def test_no_default_context_rounding_of_long_quantities() -> None:
     t = run(fill("SELL", q, "1"), fill("BUY", q, "2"))
     assert t.position("BTCUSDT").qty == 0
     assert t.realized() == D(q).copy_negate()  # (unary minus would round to 28 digits)
+
+
+_GRIDS = {"BTCUSDT": (D("0.1"), D("0.001")), "XRPUSDT": (D("0.0001"), D("1"))}
+tick_fills = st.lists(st.tuples(st.sampled_from(sorted(_GRIDS)), st.booleans(), st.integers(1, 40),
+                                st.integers(1, 900), st.booleans()), max_size=60)
+
+
+def _tick_tracker() -> PnlTracker:
+    tracker = PnlTracker()
+    for symbol, (tick, lot) in _GRIDS.items():
+        tracker.set_grid(symbol, tick, lot)
+    return tracker
+
+
+@settings(max_examples=100, deadline=None)
+@given(tick_fills)
+def test_queued_integer_fills_equal_decimal_fills_whenever_they_are_read(
+        fills: list[tuple[str, bool, int, int, bool]]) -> None:
+    queued, decimal = _tick_tracker(), PnlTracker()
+    for symbol, is_buy, lots, ticks, read_now in fills:
+        tick, lot = _GRIDS[symbol]
+        queued.on_ticks(symbol, is_buy, lots, ticks)
+        decimal.on_fill(FillEvent("c", "o", symbol, Side.BUY if is_buy else Side.SELL, lots * lot, ticks * tick, 0))
+        if read_now:  # a reader in the middle (the timeline samples so) folds what is queued
+            assert queued.holding(symbol) == decimal.holding(symbol)
+    mids = {"BTCUSDT": D("50000.05"), "XRPUSDT": D("0.6001")}
+    assert dumps(queued.section(mids)) == dumps(decimal.section(mids))
+
+
+def test_a_long_queue_folds_in_batches_with_the_same_result() -> None:
+    queued, decimal = _tick_tracker(), PnlTracker()
+    for i in range(10_000):  # more than one batch of queued fills
+        is_buy, lots, ticks = i % 3 != 0, 1 + i % 7, 500_000 + (i * 37) % 101
+        queued.on_ticks("BTCUSDT", is_buy, lots, ticks)
+        decimal.on_fill(FillEvent("c", "o", "BTCUSDT", Side.BUY if is_buy else Side.SELL, lots * D("0.001"),
+                                  ticks * D("0.1"), 0))
+    assert queued.holding("BTCUSDT") == decimal.holding("BTCUSDT")
+    assert queued.position("BTCUSDT") == decimal.position("BTCUSDT")
+    assert queued.realized() == decimal.realized()

@@ -33,6 +33,7 @@ DIVISION_PLACES = 10
 _DIVISION_CONTEXT = Context(prec=200, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 _QUANTUM = Decimal(1).scaleb(-DIVISION_PLACES)
 _ZERO = Decimal(0)
+_FOLD_AT = 8192  # queued fill values (two per fill) before a book applies them
 
 
 def _divide(numerator: Decimal, denominator: Decimal) -> Decimal:
@@ -50,7 +51,7 @@ class _Book:
     The integer path (:meth:`PnlTracker.on_ticks`) multiplies ticks and lots by the grid's raw units.
     """
 
-    __slots__ = ("cost", "cp", "last_price", "lot_raw", "pp", "qp", "qty", "realized", "scale", "tick_raw")
+    __slots__ = ("cost", "cp", "last_price", "lot_raw", "pending", "pp", "qp", "qty", "realized", "scale", "tick_raw")
 
     def __init__(self, qp: int = 0, pp: int = 0) -> None:
         self.qp = qp
@@ -63,12 +64,14 @@ class _Book:
         self.last_price = 0
         self.lot_raw = 1  # one lot / one tick of the registered grid, in 10**-qp / 10**-pp
         self.tick_raw = 1
+        self.pending: list[int] = []  # queued fills: signed lots, ticks, ... (see queue)
 
     def refine(self, qp: int, pp: int) -> None:
         """Hold at least ``qp`` / ``pp`` decimal places of quantity / price (scales every raw value)."""
         qp, pp = max(qp, self.qp), max(pp, self.pp)
         if (qp, pp) == (self.qp, self.pp):
             return
+        self.fold()  # queued fills are in units of the current grid
         dq, dp = 10 ** (qp - self.qp), 10 ** (pp - self.pp)
         cp = max(qp + pp, DIVISION_PLACES)
         dc = 10 ** (cp - self.cp)
@@ -83,28 +86,53 @@ class _Book:
 
     def apply(self, signed_qty: int, price: int) -> int:
         """Trade ``signed_qty`` (positive buys, raw) at ``price`` (raw); returns the raw PnL it realizes."""
-        self.last_price = price
+        self.fold()
+        return self._apply_pairs([signed_qty, price], 1, 1)
+
+    def queue(self, signed_lots: int, ticks: int) -> None:
+        """A fill of ``signed_lots`` at ``ticks`` of the registered grid, applied later, in order (:meth:`fold`):
+        a list append per fill, and one tight loop per batch."""
+        pending = self.pending
+        pending.append(signed_lots)
+        pending.append(ticks)
+        if len(pending) >= _FOLD_AT:
+            self.fold()
+
+    def fold(self) -> None:
+        """Apply the queued fills (every reader of the book calls this first)."""
+        pending = self.pending
+        if pending:
+            self.pending = []
+            self._apply_pairs(pending, self.lot_raw, self.tick_raw)
+
+    def _apply_pairs(self, pairs: list[int], lot_raw: int, tick_raw: int) -> int:
+        """Apply fills given as a flat list ``[signed_qty, price, ...]`` in units of ``lot_raw`` / ``tick_raw``
+        (raw), in order; returns the raw PnL the last one realized (the average-cost method, exactly)."""
         scale = self.scale
-        qty = self.qty
+        step = 10 ** (self.cp - DIVISION_PLACES)
+        qty, cost, total, price = self.qty, self.cost, self.realized, self.last_price
         realized = 0
-        if qty and (qty > 0) != (signed_qty > 0):
-            # Against the position: close min(|signed_qty|, |qty|) of it.
-            closing = -signed_qty if abs(signed_qty) <= abs(qty) else qty
-            # A full close removes exactly the cost (no division); a partial one its share of it, rounded
-            # half-even to DIVISION_PLACES.
-            if closing == qty:
-                removed = self.cost
-            else:
-                step = 10 ** (self.cp - DIVISION_PLACES)
-                removed = div_half_even(self.cost * closing, qty * step) * step
-            realized = closing * price * scale - removed
-            self.realized += realized
-            self.qty = qty = qty - closing
-            self.cost -= removed
-            signed_qty += closing  # what is left opens a position the other way
-        if signed_qty:
-            self.qty = qty + signed_qty
-            self.cost += signed_qty * price * scale
+        values = iter(pairs)
+        for signed, at in zip(values, values, strict=True):
+            signed_qty = signed * lot_raw
+            price = at * tick_raw
+            realized = 0
+            if qty and (qty > 0) != (signed_qty > 0):
+                # Against the position: close min(|signed_qty|, |qty|) of it.
+                closing = -signed_qty if (signed_qty if signed_qty > 0 else -signed_qty) <= (
+                    qty if qty > 0 else -qty) else qty
+                # A full close removes exactly the cost (no division); a partial one its share of it, rounded
+                # half-even to DIVISION_PLACES.
+                removed = cost if closing == qty else div_half_even(cost * closing, qty * step) * step
+                realized = closing * price * scale - removed
+                total += realized
+                qty -= closing
+                cost -= removed
+                signed_qty += closing  # what is left opens a position the other way
+            if signed_qty:
+                qty += signed_qty
+                cost += signed_qty * price * scale
+        self.qty, self.cost, self.realized, self.last_price = qty, cost, total, price
         return realized
 
     def apply_decimal(self, signed_qty: Decimal, price: Decimal) -> Decimal:
@@ -172,6 +200,7 @@ class PnlTracker:
 
     @staticmethod
     def _use_grid(book: _Book, tick_size: Decimal, lot_size: Decimal) -> None:
+        book.fold()  # queued fills are in units of the grid in use
         book.refine(precision_of(lot_size), precision_of(tick_size))
         book.lot_raw = raw_at(lot_size, book.qp)
         book.tick_raw = raw_at(tick_size, book.pp)
@@ -183,8 +212,11 @@ class PnlTracker:
         if book is None:
             book = self._books[symbol] = _Book()
             self._use_grid(book, *self._grids[symbol])
-        qty = lots * book.lot_raw
-        book.apply(qty if is_buy else -qty, ticks * book.tick_raw)
+        book.queue(lots if is_buy else -lots, ticks)
+
+    def _fold(self) -> None:
+        for book in self._books.values():
+            book.fold()
 
     def symbols(self) -> list[str]:
         return sorted(self._books)
@@ -194,16 +226,19 @@ class PnlTracker:
         book = self._books.get(symbol)
         if book is None:
             return _FLAT
+        book.fold()
         return Holding(book.position, decimal_at(book.cost, book.cp), book.realized_pnl)
 
     def position(self, symbol: str) -> Position:
         book = self._books.get(symbol)
         if book is None:
             return Position(symbol=symbol, qty=_ZERO)
+        book.fold()
         return Position(symbol=symbol, qty=book.position, avg_price=book.avg_price())
 
     def realized(self, symbol: str | None = None) -> Decimal:
         """Realized PnL of ``symbol``, or of all symbols."""
+        self._fold()
         if symbol is not None:
             book = self._books.get(symbol)
             return _ZERO if book is None else book.realized_pnl
@@ -225,6 +260,7 @@ class PnlTracker:
         with mappings every ``by_symbol`` entry also carries its ``fees``, ``rebates`` and ``net``.
         ``total.net == total.realized + total.unrealized - total.fees + total.rebates``, exactly.
         """
+        self._fold()
         ctx = MONEY_CONTEXT
         fee_map = fees if isinstance(fees, Mapping) else None
         rebate_map = rebates if isinstance(rebates, Mapping) else None

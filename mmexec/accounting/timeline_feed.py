@@ -63,12 +63,14 @@ class LoopTimeline:
         loop.risk_listeners.append(feed.on_risk)
         return feed
 
-    def on_step(self, now_ms: int) -> None:
-        """Step hook (the hot path): one integer comparison unless a sample is due."""
+    def on_step(self, now_ms: int) -> int:
+        """Step hook: a sample when one is due; returns the clock time of the next sample (the loop skips the
+        calls before it)."""
         if now_ms >= self._due_at:
             recorder = self.recorder
             recorder.sample(now_ms - recorder.origin_ms, self.states())
             self._due_at = recorder.origin_ms + recorder.next_due_ms
+        return self._due_at
 
     def on_risk(self, notice: RiskNotice) -> None:
         """Risk listener: a freeze or unfreeze at its virtual time (``at_ms`` counts from the loop's run start)."""

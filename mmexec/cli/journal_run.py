@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from mmexec.config.base import Loaded
     from mmexec.config.run import RunSettings
+    from mmexec.engine.ports import FillListener
     from mmexec.journal.reader import RunRecord
     from mmexec.journal.writer import Fault
     from mmexec.run.journaled import JournaledRun
@@ -54,20 +55,22 @@ def _test_fault() -> Fault | None:
     return fault
 
 
-def _finish(open_run: Callable[[], JournaledRun], total: int, progress: bool, out: Path | None,
+def _finish(open_run: Callable[[list[FillListener]], JournaledRun], total: int, progress: bool, out: Path | None,
             fills_out: Path | None, html: Path | None = None) -> None:
-    """Open the outputs (a bad target fails before the journal is touched), open the journaled run, run it to
-    the end, write the fills (from the journal) and the report.
+    """Open the outputs (a bad target fails before the journal is touched), open the journaled run (given the
+    fills file's listener), run it to the end, write the fills (from the journal, unless the listener saw them
+    all) and the report.
 
     SIGTERM / SIGHUP / Ctrl-C end it like a run without a journal (temp files deleted, exit 143 / 129 / 130):
     the open batch is rolled back, the journal keeps its last commit and checkpoint and stays resumable.
     """
     with exit_cleanly_on_termination(), run_outputs(out, fills_out, html) as outputs:
-        journaled = open_run()
+        journaled = open_run(outputs.fill_listeners())
         try:
             with progress_bar(progress, total) as on_progress:
                 report = journaled.execute(on_progress)
-            outputs.write_fills(journaled.fills())
+            if not journaled.streams_fills:
+                outputs.write_fills(journaled.fills())
             outputs.commit(report)
         finally:
             journaled.close()
@@ -76,15 +79,16 @@ def _finish(open_run: Callable[[], JournaledRun], total: int, progress: bool, ou
 def execute_journaled(table: str, spec: RunSpec, origins: dict[str, str], *, utc: str, out: Path | None,
                       fills_out: Path | None, progress: bool, checkpoint_every: int | None = None,
                       html: Path | None = None) -> None:
-    """``--state PATH``: a new run, journaled (the fills file is written from the journal at the end)."""
+    """``--state PATH``: a new run, journaled (its fills file streamed as the run goes, as without a journal)."""
     from mmexec.run.journaled import CHECKPOINT_EVERY, start
 
     path = spec.output.state
     assert path is not None
 
-    def open_run() -> JournaledRun:
+    def open_run(fill_listeners: list[FillListener]) -> JournaledRun:
         return start(spec, path, command=table, utc=utc, risk_listeners=[print_freeze_notice],
-                     config_sources=origins, fault=_test_fault(), checkpoint_every=checkpoint_every or CHECKPOINT_EVERY)
+                     config_sources=origins, fault=_test_fault(), checkpoint_every=checkpoint_every or CHECKPOINT_EVERY,
+                     fill_listeners=fill_listeners)
 
     _finish(open_run, spec.market.iterations, progress, out, fills_out, html)
 
@@ -125,7 +129,7 @@ def execute_resume(table: str, flags: dict[str, Any], journal: JournalOptions, *
                               source=str(path))
         with (exit_cleanly_on_termination(), run_outputs(out, fills_out, html) as outputs,
               JournalReader(path) as reader):
-            outputs.write_fills(f.fill for f in reader.fills())
+            outputs.write_fills(reader.fill_events())
             outputs.commit(reader.report())
         return
     if record.spec.get("market") == "bybit-live":  # reconnect and continue (mmexec.run.live_journal)
@@ -136,7 +140,7 @@ def execute_resume(table: str, flags: dict[str, Any], journal: JournalOptions, *
     every = journal.checkpoint_every or CHECKPOINT_EVERY
     total = int(record.spec.get("iterations", 0))
 
-    def open_run() -> JournaledRun:
+    def open_run(fill_listeners: list[FillListener]) -> JournaledRun:  # a resumed run's fills: from the journal
         return resume(path, risk_listeners=[print_freeze_notice], fault=_test_fault(), checkpoint_every=every)
 
     _finish(open_run, total, show_progress(progress, total), out, fills_out, html)

@@ -56,7 +56,7 @@ def _flag_only_options() -> dict[str, Any]:
             "--checkpoint-every", rich_help_panel=STATE, show_default=False, min=1, max=1_000_000_000,
             metavar="STEPS",
             help="Steps between checkpoints of the journal (a crash recomputes at most this many) "
-                 "\\[default: 10000]")],
+                 "\\[default: 25000]")],
     }
 
 

@@ -56,6 +56,7 @@ _BUY, _SELL = Side.BUY, Side.SELL
 _FILLED = OrderState.FILLED
 _AMOUNTS_KEPT = 65_536  # memoised order amounts of journaled runs, then cleared
 _CANCELED = OrderState.CANCELED
+_NEVER = 1 << 62  # later than any virtual time
 UtcSource = Callable[[], str | None]
 
 
@@ -88,6 +89,7 @@ class ExecutionLoop:
         self.journal_hooks: list[JournalHook] = []
         self._journal_amounts: dict[tuple[str, int], Decimal] = {}
         self.step_hooks: list[StepHook] = []
+        self._hooks_due_ms = 0  # the earliest time a step hook asked to be called again (see after_step)
         self.risk_listeners: list[RiskListener] = []
         self._books: dict[str, QuoteBook] = {}
         self._frozen_at_ms: int | None = None
@@ -271,6 +273,20 @@ class ExecutionLoop:
             self._journal("open", order, now)
 
     def _journal(self, kind: str, order: StoredOrder, now: int) -> None:
+        # A hook with the integer extension (TickJournalHook) gets an order on its symbol's grid as plain values;
+        # the others an OrderEvent, built once for all of them.
+        event: OrderEvent | None = None
+        for hook in self.journal_hooks:
+            on_ticks = getattr(hook, "on_order_ticks", None) if order.registered else None
+            if on_ticks is not None:
+                on_ticks(kind, order.client_order_id, order.order_id, order.symbol, order.side is _BUY, order.lots,
+                         order.ticks, order.state, now, order.message)
+                continue
+            if event is None:
+                event = self._order_event(kind, order, now)
+            hook.on_order_event(event)
+
+    def _order_event(self, kind: str, order: StoredOrder, now: int) -> OrderEvent:
         # An order's quantity and price as Decimals, memoised per (symbol, lots) / (symbol, ticks) for orders on
         # their symbol's grid: a journaled busy run builds them for every order event (bounded, then cleared).
         amounts = self._journal_amounts
@@ -286,10 +302,8 @@ class ExecutionLoop:
                 price = amounts[(symbol, -1 - order.ticks)] = order.price
         else:
             qty, price = order.qty, order.price
-        event = OrderEvent(kind, order.client_order_id, order.order_id, order.symbol, order.side, qty,
-                           price, order.state, now, order.message)
-        for hook in self.journal_hooks:
-            hook.on_order_event(event)
+        return OrderEvent(kind, order.client_order_id, order.order_id, order.symbol, order.side, qty,
+                          price, order.state, now, order.message)
 
     def _release(self, order: StoredOrder) -> None:
         """Forget a no-longer-active order in its book."""
@@ -393,7 +407,16 @@ class ExecutionLoop:
         stats = self.stats
         books = self._books
         tick_listeners = self.tick_listeners
-        events = bool(self.fill_listeners or self.journal_hooks)
+        # journal hooks with the integer extension (TickJournalHook) take plain values; the others FillEvents
+        journal_ticks: list[Callable[..., object]] = []
+        journal_events: list[JournalHook] | tuple[()] = self.journal_hooks
+        if journal_events:
+            journal_ticks = [h.on_fill_ticks for h in journal_events if hasattr(h, "on_fill_ticks")]
+            if journal_ticks:
+                journal_events = () if len(journal_ticks) == len(journal_events) else [
+                    h for h in journal_events if not hasattr(h, "on_fill_ticks")]
+        fill_listeners = self.fill_listeners
+        events = bool(fill_listeners or journal_events)
         for coid, lots, ticks, timestamp_ms, is_maker, fill_id in venue.stream_fill_ticks():
             order = store.get(coid)
             if order is None:
@@ -414,8 +437,14 @@ class ExecutionLoop:
                 listener.on_ticks(symbol, buy, lots, ticks, is_maker, timestamp_ms)
             if events:
                 book = books[symbol]
-                self._fill_event(FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot,
-                                           ticks * book.tick, timestamp_ms, is_maker, fill_id))
+                fill = FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot, ticks * book.tick,
+                                 timestamp_ms, is_maker, fill_id)
+                for fill_listener in fill_listeners:
+                    fill_listener(fill)
+                for journal in journal_events:
+                    journal.on_fill(fill)
+            for on_fill_ticks in journal_ticks:
+                on_fill_ticks(coid, order.order_id or "", symbol, buy, lots, ticks, timestamp_ms, is_maker, fill_id)
             count += 1
         return count
 
@@ -455,6 +484,28 @@ class ExecutionLoop:
             if self.risk_listeners:
                 self._notify(RiskNotice(False, None, "edges recovered", None, risk.edge_freeze_threshold_bps,
                                         now - self.run_started_ms, after))
+
+    # ---------------------------------------------------------------- steps
+    def after_step(self, now_ms: int) -> None:
+        """The end of a quoting step at ``now_ms``: call the step hooks (unless every one of them asked to be
+        called later) and the journal hooks. :meth:`run` calls this itself; event-driven drivers call it."""
+        if now_ms >= self._hooks_due_ms:
+            self._call_step_hooks(now_ms)
+
+    def _call_step_hooks(self, now_ms: int) -> None:
+        # A step hook may return the time it next needs a call (an int): until the earliest of those, the loop
+        # calls no step hook (a hook gets every call from its due time on). Journal hooks see every step.
+        due = _NEVER
+        for hook in self.step_hooks:
+            when = hook(now_ms)
+            if type(when) is not int:
+                when = now_ms
+            due = min(due, when)
+        if self.journal_hooks:
+            due = now_ms
+            for journal in self.journal_hooks:
+                journal.on_step(now_ms)
+        self._hooks_due_ms = due
 
     # ---------------------------------------------------------------- the run
     def run_shadow(self, params: ExecutionParams, *, progress: ProgressCallback | None = None) -> dict[str, Any]:
@@ -511,12 +562,8 @@ class ExecutionLoop:
                 if edge < near:
                     on_edge(symbol, edge)
                 quote(book, bid, ask, now)
-            if step_hooks:
-                for hook in step_hooks:
-                    hook(now)
-            if journal_hooks:
-                for journal in journal_hooks:
-                    journal.on_step(now)
+            if (step_hooks or journal_hooks) and now >= self._hooks_due_ms:
+                self._call_step_hooks(now)
             if progress is not None and (i + 1) % every == 0:
                 progress(i + 1, params.iterations)
         self.on_fill()  # fills the venue executed by now (e.g. before a cancel it answered) belong to this run

@@ -117,19 +117,21 @@ class SyntheticMarket:
         rnd = w.rng.random
         mean, reversion, noise = self._edge_mean, self._reversion, self._noise
         third, two_thirds = 1 / 3, 2 / 3
+        size, lo, hi, half = w.step, w.lo, w.hi, w.half_spread  # fixed for the walk's life
 
         def step() -> tuple[int, int, float]:
             u = rnd()
+            mid = w.mid
             if u < third:
-                mid = w.mid - w.step
-                w.mid = mid if mid >= w.lo else w.mid + w.step
+                mid = mid - size if mid - size >= lo else mid + size
+                w.mid = mid
             elif u >= two_thirds:
-                mid = w.mid + w.step
-                w.mid = mid if mid <= w.hi else w.mid - w.step
+                mid = mid + size if mid + size <= hi else mid - size
+                w.mid = mid
             edge = w.edge
             edge += reversion * (mean - edge) + noise * (rnd() - 0.5)
             w.edge = edge
-            return w.mid - w.half_spread, w.mid + w.half_spread, edge
+            return mid - half, mid + half, edge
 
         return step
 

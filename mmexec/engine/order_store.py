@@ -18,7 +18,7 @@ integer path is :meth:`InMemoryOrderStore.add_placed` and :meth:`InMemoryOrderSt
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -169,9 +169,10 @@ class InMemoryOrderStore:
         self._retain = retain_terminal
         self._prefix = id_prefix
         self._seq = 0
+        self._id_format = id_prefix.replace("%", "%%") + "%08d"  # CLI00000001, ... (faster than an f-string)
         self._live: dict[str, StoredOrder] = {}  # PENDING, OPEN, PARTIALLY_FILLED
-        self._done: OrderedDict[str, StoredOrder] = OrderedDict()  # terminal, oldest first
-        self._by_exchange_id: dict[str, str] = {}
+        self._done: dict[str, StoredOrder] = {}  # terminal, oldest first
+        self._done_order: deque[str] = deque()  # the keys of _done, oldest first (evicted from the left)
         self._counts: dict[OrderState, int] = dict.fromkeys(OrderState, 0)
         self._grids: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (tick, lot)
         self._position_lots: dict[str, int] = {}  # fills of orders on the symbol's registered grid
@@ -180,7 +181,7 @@ class InMemoryOrderStore:
     # ---------------------------------------------------------------- ids & creation
     def next_client_order_id(self) -> str:
         self._seq += 1
-        return f"{self._prefix}{self._seq:08d}"
+        return self._id_format % self._seq
 
     def set_grid(self, symbol: str, tick: Decimal, lot: Decimal) -> None:
         """Orders of ``symbol`` on this grid count their quantities in whole lots and prices in ticks (once per
@@ -194,7 +195,7 @@ class InMemoryOrderStore:
         """Register a new PENDING order (with the next sequential client id unless one is given)."""
         if client_order_id is None:
             self._seq += 1
-            coid = f"{self._prefix}{self._seq:08d}"
+            coid = self._id_format % self._seq
         else:
             coid = client_order_id
         if coid in self._live or coid in self._done:
@@ -230,7 +231,6 @@ class InMemoryOrderStore:
         order.order_id = order_id
         counts[OrderState.OPEN] += 1
         self._live[client_order_id] = order
-        self._by_exchange_id[order_id] = client_order_id
         return order
 
     # ---------------------------------------------------------------- transitions
@@ -257,18 +257,15 @@ class InMemoryOrderStore:
         del self._live[coid]
         if self._retain:
             self._done[coid] = order
-            if len(self._done) > self._retain:
-                _, old = self._done.popitem(last=False)
-                if old.order_id is not None:
-                    self._by_exchange_id.pop(old.order_id, None)
-        elif order.order_id is not None:
-            self._by_exchange_id.pop(order.order_id, None)
+            done_order = self._done_order
+            done_order.append(coid)
+            if len(done_order) > self._retain:
+                del self._done[done_order.popleft()]
 
     def open_order(self, order: StoredOrder, order_id: str, now_ms: int | None = None) -> StoredOrder:
         """The venue accepted ``order`` as ``order_id``: PENDING -> OPEN."""
         self._move(order, OrderState.OPEN, now_ms)
         order.order_id = order_id
-        self._by_exchange_id[order_id] = order.client_order_id
         return order
 
     def reject_order(self, order: StoredOrder, message: str = "", now_ms: int | None = None) -> StoredOrder:
@@ -350,8 +347,8 @@ class InMemoryOrderStore:
         return order
 
     def get_by_exchange_id(self, order_id: str) -> StoredOrder | None:
-        coid = self._by_exchange_id.get(order_id)
-        return self.get(coid) if coid is not None else None
+        """The order the venue knows as ``order_id`` (a scan of the orders held: a query, not the hot path)."""
+        return next((o for o in self.orders() if o.order_id == order_id), None)
 
     def get_by_state(self, state: OrderState) -> list[StoredOrder]:
         state = OrderState(state)

@@ -17,7 +17,11 @@
   without the tick extension it gets the ``FillEvent`` instead. Register with
   :meth:`ExecutionLoop.add_tick_listener` (the fee ledger, PnL and the timeline recorder are registered so).
 - :class:`JournalHook`: observes every order event and fill, and each step (a checkpoint opportunity).
-- :data:`StepHook`: called after each step with the virtual time (e.g. a timeline sampler).
+- :class:`TickJournalHook`: an optional extension of :class:`JournalHook` (duck-typed: ``on_order_ticks`` /
+  ``on_fill_ticks``): order events and fills of orders on their symbol's registered grid arrive as plain
+  ints and strs (quantities in lots, prices in ticks), so a journaled run builds no event object per row.
+- :data:`StepHook`: called after each step with the virtual time (e.g. a timeline sampler); it may return the
+  time it next needs a call, and the loop skips the calls before it.
 - :data:`RiskListener`: told about freezes and unfreezes (:class:`RiskNotice`); the CLI prints its notice
   from it, the engine prints nothing.
 """
@@ -106,7 +110,9 @@ class TickFillListener(Protocol):
                  timestamp_ms: int) -> object: ...
 
     def on_fill(self, fill: FillEvent) -> object: ...
-StepHook = Callable[[int], object]  # called with the virtual time (ms) after each step
+# Called with the virtual time (ms) after each step. It may return the time (ms, an int) it next needs a call:
+# until the earliest such time of all step hooks the loop calls none of them (anything else: every step).
+StepHook = Callable[[int], object]
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -137,6 +143,24 @@ class JournalHook(Protocol):
     def on_fill(self, fill: FillEvent) -> object: ...
 
     def on_step(self, now_ms: int) -> object: ...
+
+
+@runtime_checkable
+class TickJournalHook(JournalHook, Protocol):
+    """Optional extension of :class:`JournalHook`: rows as plain values, on the symbol's registered grid.
+
+    The loop calls ``on_order_ticks`` instead of ``on_order_event`` for an order on its symbol's registered
+    grid (``lots`` and ``ticks`` of the grid the loop registered, see :meth:`ExecutionLoop.add_instruments`), and
+    ``on_fill_ticks`` instead of ``on_fill`` for a fill from a :class:`TickVenue`; everything else still arrives
+    as an :class:`OrderEvent` / ``FillEvent``. The loop looks the methods up by name on each hook (duck-typed:
+    a hook without them keeps getting events). ``state`` is the order's state after the event.
+    """
+
+    def on_order_ticks(self, kind: str, client_order_id: str, order_id: str | None, symbol: str, is_buy: bool,
+                       lots: int, ticks: int, state: OrderState, timestamp_ms: int, message: str) -> object: ...
+
+    def on_fill_ticks(self, client_order_id: str, order_id: str, symbol: str, is_buy: bool, lots: int, ticks: int,
+                      timestamp_ms: int, is_maker: bool, fill_id: str) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +259,7 @@ __all__ = [
     "SteppedMarket",
     "TickFill",
     "TickFillListener",
+    "TickJournalHook",
     "TickVenue",
     "Venue",
 ]

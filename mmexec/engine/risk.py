@@ -244,9 +244,15 @@ class RuntimeRiskMonitor:
         """
         x.mark_key = bid_plus_ask_ticks
         x.mark = mark = bid_plus_ask_ticks * x.mid_scale
-        if x.pos:
-            pos_usd = x.pos * mark
-            worst = max(abs(pos_usd + 2 * x.open_buy), abs(pos_usd - 2 * x.open_sell)) * x.f
+        pos = x.pos
+        if pos:  # (abs and max written as comparisons: this runs for most quotes)
+            buy = pos * mark + 2 * x.open_buy
+            sell = pos * mark - 2 * x.open_sell
+            if buy < 0:
+                buy = -buy
+            if sell < 0:
+                sell = -sell
+            worst = (buy if buy >= sell else sell) * x.f
             self._total_worst += worst - x.worst
             x.worst = worst
 
@@ -258,7 +264,13 @@ class RuntimeRiskMonitor:
     def _update(self, x: Exposure) -> None:
         """Recompute ``x``'s worst case and the total after a change of position or open orders."""
         pos_usd = x.pos * x.mark
-        worst = max(abs(pos_usd + 2 * x.open_buy), abs(pos_usd - 2 * x.open_sell)) * x.f
+        buy = pos_usd + 2 * x.open_buy
+        sell = pos_usd - 2 * x.open_sell
+        if buy < 0:
+            buy = -buy
+        if sell < 0:
+            sell = -sell
+        worst = (buy if buy >= sell else sell) * x.f
         x.used = True
         self._total_worst += worst - x.worst
         x.worst = worst

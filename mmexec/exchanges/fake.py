@@ -47,6 +47,7 @@ _ONE = Decimal(1)
 REJECT_MESSAGE = "rejected by fake exchange (simulated reject_rate)"
 _OPEN = OrderState.OPEN
 _BUY, _SELL = Side.BUY, Side.SELL
+_ORDER_ID, _FILL_ID = "ORD%06d", "EXE%08d"  # printf-style: faster than f-strings on the hot path
 
 
 def _rate(name: str, value: float) -> float:
@@ -206,7 +207,7 @@ class FakeExchangeClient:
         if grid is None:
             grid = self._grids[symbol]
         self._order_seq = seq = self._order_seq + 1
-        order_id = f"ORD{seq:06d}"
+        order_id = _ORDER_ID % seq
         self._orders[order_id] = _RestingOrder(order_id, coid, symbol, is_buy, lots, ticks, grid)
         self._active_coids.add(coid)
         self.placed_total += 1
@@ -292,7 +293,7 @@ class FakeExchangeClient:
             self._active_coids.discard(order.client_order_id)
         self._fill_seq += 1
         self.fills_total += 1
-        fill_id = f"EXE{self._fill_seq:08d}"
+        fill_id = _FILL_ID % self._fill_seq
         symbol = order.symbol
         grid = order.grid
         if grid is self._grids.get(symbol):

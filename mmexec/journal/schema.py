@@ -6,6 +6,11 @@ Version history (add a migration, never edit an old one):
    version that started it, final report),
    ``order_events`` (``open``, ``rejected``, ``canceled`` per order), ``fills`` (each fill with fee and rebate),
    ``checkpoints`` (a pickled snapshot of the run every K steps; the two newest are kept).
+2. ``instruments`` (each symbol's tick and lot size, as exact text); ``qty`` and ``price`` of ``order_events`` and
+   ``fills`` lose their TEXT type (no affinity: SQLite stores what is bound): an INTEGER is a number of lots /
+   ticks of the symbol's grid in ``instruments`` (rows of the loop's integer path), TEXT the exact decimal
+   (rows written through the ``Decimal`` ports, and every row of a version-1 journal, kept as they were).
+   The two tables are rebuilt with their rows; nothing else changes.
 
 Opening validates before anything is written: an existing file must start with the SQLite header, pass
 ``PRAGMA quick_check``, carry the ``run`` table and a version this mmexec knows. Every failure is a
@@ -21,7 +26,7 @@ from pathlib import Path
 from mmexec.errors import InputError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 WAL_AUTOCHECKPOINT_PAGES = 16_384  # fold the WAL into the database every ~64 MiB (each fold is an fsync)
 
 _V1 = """
@@ -73,8 +78,51 @@ CREATE TABLE checkpoints (
 );
 """
 
+_V2 = """
+CREATE TABLE instruments (
+    symbol TEXT PRIMARY KEY,
+    tick_size TEXT NOT NULL,
+    lot_size TEXT NOT NULL
+);
+ALTER TABLE order_events RENAME TO order_events_v1;
+CREATE TABLE order_events (
+    seq INTEGER PRIMARY KEY,
+    step INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    client_order_id TEXT NOT NULL,
+    order_id TEXT,
+    symbol TEXT NOT NULL,
+    side TEXT NOT NULL,
+    qty NOT NULL,
+    price NOT NULL,
+    state TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    message TEXT NOT NULL
+);
+INSERT INTO order_events SELECT * FROM order_events_v1;
+DROP TABLE order_events_v1;
+ALTER TABLE fills RENAME TO fills_v1;
+CREATE TABLE fills (
+    seq INTEGER PRIMARY KEY,
+    step INTEGER NOT NULL,
+    client_order_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    side TEXT NOT NULL,
+    qty NOT NULL,
+    price NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    is_maker INTEGER NOT NULL,
+    fill_id TEXT NOT NULL,
+    fee TEXT NOT NULL,
+    rebate TEXT NOT NULL
+);
+INSERT INTO fills SELECT * FROM fills_v1;
+DROP TABLE fills_v1
+"""
+
 # MIGRATIONS[n] takes a journal from version n to n + 1 (index 0 creates an empty database's tables).
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -18,9 +18,12 @@ classes. These two helpers are the only functions the unpickler resolves.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import io
+import os
 import pickle
+import signal
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -141,6 +144,106 @@ def dump_snapshot(graph: object, externals: Mapping[str, object] | None = None) 
     return buffer.getvalue()
 
 
+class SnapshotProcess:
+    """:func:`dump_snapshot` of ``graph`` in a forked child process, so pickling leaves this process's objects as
+    they were; :meth:`poll` collects what the child has sent so far (True once complete), :meth:`result` waits.
+
+    Why: on CPython 3.11, pickling an object reads its ``__dict__``, which turns the attributes the object kept
+    inline into a dictionary for the rest of its life, and every attribute access on it costs more from then
+    on (measured: the busy engine runs 16 % slower after one pickle of the run). The child, a copy-on-write
+    image of this process at this instant, pickles its own copy of the graph, sends the bytes back through a
+    pipe and exits; it closes every other file first, so the journal's lock and database stay this process's
+    alone (a crash of this process releases the lock at once). The bytes are those :func:`dump_snapshot` gives
+    at this instant, whatever this process does meanwhile. Without ``os.fork`` (not POSIX) the graph is pickled
+    here, at once.
+    """
+
+    __slots__ = ("_chunks", "_data", "_fd", "_pid")
+
+    def __init__(self, graph: object, externals: Mapping[str, object] | None = None) -> None:
+        self._chunks: list[bytes] = []
+        self._data: bytes | None = None
+        self._fd = self._pid = -1
+        if not hasattr(os, "fork"):
+            self._data = dump_snapshot(graph, externals)
+            return
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: pickle, send, exit without running any of the parent's cleanup
+            _child(graph, externals, write_fd)
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        self._fd, self._pid = read_fd, pid
+
+    def poll(self) -> bool:
+        """Read what the child has sent; True once the snapshot is complete (then :meth:`result` is immediate)."""
+        while self._data is None:
+            try:
+                chunk = os.read(self._fd, 1 << 20)
+            except BlockingIOError:
+                return False
+            if chunk:
+                self._chunks.append(chunk)
+            else:
+                self._data = self._finish()
+        return True
+
+    def result(self) -> bytes:
+        """The snapshot's bytes (waiting for the child if it is not done)."""
+        if self._data is None:
+            os.set_blocking(self._fd, True)
+            self.poll()
+        assert self._data is not None
+        return self._data
+
+    def abandon(self) -> None:
+        """Stop the child if it is still at work (the run ended another way); nothing is read."""
+        if self._data is None and self._pid > 0:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._data = b""
+
+    def _finish(self) -> bytes:
+        os.close(self._fd)
+        _, status = os.waitpid(self._pid, 0)
+        message = b"".join(self._chunks)
+        self._chunks.clear()
+        if status or not message:
+            raise RuntimeError(f"the checkpoint's snapshot process failed (wait status {status})")
+        if message[0]:
+            raise RuntimeError(f"the checkpoint's snapshot failed: {message[1:].decode(errors='replace')}")
+        return message[1:]
+
+
+def _child(graph: object, externals: Mapping[str, object] | None, write_fd: int) -> None:
+    status = 1
+    try:
+        os.closerange(0, write_fd)
+        os.closerange(write_fd + 1, _MAX_FD)
+        try:
+            message = b"\x00" + dump_snapshot(graph, externals)
+        except Exception as exc:  # reported by the parent
+            message = b"\x01" + f"{type(exc).__name__}: {exc}".encode()
+        view = memoryview(message)
+        while view:
+            view = view[os.write(write_fd, view):]
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def dump_snapshot_apart(graph: object, externals: Mapping[str, object] | None = None) -> bytes:
+    """:func:`dump_snapshot` in a forked child (see :class:`SnapshotProcess`), waited for."""
+    return SnapshotProcess(graph, externals).result()
+
+
+_MAX_FD = 65_536
+
+
 def load_snapshot(data: bytes, externals: Mapping[str, object] | None = None) -> Any:
     """Restore a graph written by :func:`dump_snapshot`, with the restricted unpickler."""
     token = _LOADING.set(externals or {})
@@ -161,4 +264,5 @@ def load_snapshot(data: bytes, externals: Mapping[str, object] | None = None) ->
         _LOADING.reset(token)
 
 
-__all__ = ["PROTOCOL", "RestrictedUnpickler", "dump_snapshot", "load_snapshot"]
+__all__ = ["PROTOCOL", "RestrictedUnpickler", "SnapshotProcess", "dump_snapshot", "dump_snapshot_apart",
+           "load_snapshot"]

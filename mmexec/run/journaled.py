@@ -11,7 +11,9 @@ capture files are not in the checkpoint: their identities (absolute path, size, 
 replayed are, and the resume reopens the files there (see :meth:`mmexec.run.replay.ReplayMarket.reopen`).
 
 Live objects the snapshot must not contain (the writer itself, the caller's risk listeners) are passed as
-externals and re-attached on restore; fills files are written from the journal's fills table at the end.
+externals and re-attached on restore. A fills file: a run that goes from its start to its end in one process
+streams it from a fill listener (as a run without a journal does: the same ``FillEvent`` s); a resumed run
+writes it from the journal's fills table at the end (the fills of every process).
 """
 
 from __future__ import annotations
@@ -27,20 +29,20 @@ from typing import Any, cast
 from mmexec._version import __version__
 from mmexec.engine.models import FillEvent
 from mmexec.engine.order_store import StoredOrder
-from mmexec.engine.ports import ProgressCallback, RiskListener, RiskNotice, SteppedMarket
+from mmexec.engine.ports import FillListener, ProgressCallback, RiskListener, RiskNotice, SteppedMarket
 from mmexec.fees.calc import fill_fees, match_schedule
 from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
 from mmexec.journal.lock import JournalLock
 from mmexec.journal.order_store import JournaledOrderStore
-from mmexec.journal.reader import Checkpoint, RunRecord, iter_fills, last_checkpoint, read_run
+from mmexec.journal.reader import Checkpoint, RunRecord, iter_fill_events, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError, check_existing, connect
-from mmexec.journal.snapshot import dump_snapshot, load_snapshot
+from mmexec.journal.snapshot import SnapshotProcess, dump_snapshot, load_snapshot
 from mmexec.journal.writer import Fault, FeeOf, JournalWriter
 from mmexec.run.builder import Run, build_run, utc_now_iso
 from mmexec.run.spec import RunSpec
 
-CHECKPOINT_EVERY = 10_000  # steps; a crash recomputes at most this many
+CHECKPOINT_EVERY = 25_000  # steps; a crash recomputes at most this many (a pickle of the run, ~10 ms busy)
 FEE_CACHE_SIZE = 65_536
 OUTPUT_KEYS = frozenset({"out", "fills_out", "state"})  # where results go: free to change on resume
 
@@ -91,6 +93,7 @@ class JournaledRun:
     conn: sqlite3.Connection
     lock: JournalLock
     start_step: int
+    streams_fills: bool = False  # the caller's fill listeners saw every fill (else: read them back, fills())
 
     def execute(self, progress: ProgressCallback | None = None) -> bytes:
         """Run to the end; store the report and mark the journal complete; return the report bytes."""
@@ -107,16 +110,21 @@ class JournaledRun:
         return data
 
     def fills(self) -> Iterator[FillEvent]:
-        return (journaled.fill for journaled in iter_fills(self.conn))
+        return iter_fill_events(self.conn)
 
     def close(self) -> None:
+        self.writer.abandon()
         self.conn.close()
         self.lock.release()
 
 
 def _writer(conn: sqlite3.Connection, run_ref: list[Run], externals: dict[str, object], fault: Fault | None,
-            checkpoint_every: int, at: Checkpoint | None = None) -> JournalWriter:
+            checkpoint_every: int, at: Checkpoint | None = None, *, apart: bool = False) -> JournalWriter:
+    """The journal's writer; ``apart``: periodic checkpoints pickled in a forked child while the run goes on
+    (:class:`SnapshotProcess`: the run's objects stay as fast as they were; for runs in one thread, the
+    synthetic and replay ones). The last checkpoint, after the run, is pickled in process."""
     writer = JournalWriter(conn, snapshot=lambda: dump_snapshot(run_ref[0], externals),
+                           begin_snapshot=(lambda: SnapshotProcess(run_ref[0], externals)) if apart else None,
                            checkpoint_every=checkpoint_every, fault=fault, step=at.step if at else 0,
                            events_seq=at.events_seq if at else 0, fills_seq=at.fills_seq if at else 0)
     externals["journal"] = writer
@@ -134,10 +142,17 @@ def _fresh_run(spec: RunSpec, utc: str, risk_listeners: Sequence[RiskListener],
                      order_store=JournaledOrderStore(_not_journaled_yet))
 
 
+def _bind(writer: JournalWriter, run: Run) -> None:
+    """``writer`` computes fees under ``run``'s fee setup and takes its grids from ``run``'s loop (a new run, or
+    one restored from a checkpoint: the writer is never part of a snapshot)."""
+    writer.fee_of = fee_function(run.fee_config)
+    writer.grids = run.loop.books
+
+
 def _attach(run: Run, writer: JournalWriter) -> Run:
     """The run's order store looks orders up in ``writer``'s journal, and its loop feeds ``writer``."""
     cast(JournaledOrderStore, run.order_store).lookup = writer.lookup_order
-    writer.fee_of = fee_function(run.fee_config)
+    _bind(writer, run)
     run.loop.journal_hooks.append(writer)
     return run
 
@@ -154,12 +169,29 @@ class _Relay:
         return self.target(notice)
 
 
+class _FillRelay:
+    """The caller's fill listeners (the fills file of an uninterrupted run) as one external object: a checkpoint
+    stores it by name; a resumed run gets an empty one (it reads its fills back from the journal)."""
+
+    __slots__ = ("targets",)
+
+    def __init__(self, targets: Sequence[FillListener] = ()) -> None:
+        self.targets = list(targets)
+
+    def __call__(self, fill: FillEvent) -> None:
+        for target in self.targets:
+            target(fill)
+
+
+FILL_RELAY = "fill_listeners"  # the name of the caller's fill listeners in a snapshot
+
+
 def _relays(risk_listeners: Sequence[RiskListener]) -> list[_Relay]:
     return [_Relay(listener) for listener in risk_listeners]
 
 
-def _externals(relays: Sequence[_Relay]) -> dict[str, object]:
-    return {f"risk_listener:{i}": relay for i, relay in enumerate(relays)}
+def _externals(relays: Sequence[_Relay], fills: _FillRelay | None = None) -> dict[str, object]:
+    return {**{f"risk_listener:{i}": relay for i, relay in enumerate(relays)}, FILL_RELAY: fills or _FillRelay()}
 
 
 def _locked(path: Path) -> tuple[JournalLock, sqlite3.Connection]:
@@ -169,6 +201,15 @@ def _locked(path: Path) -> tuple[JournalLock, sqlite3.Connection]:
     except BaseException:
         lock.release()
         raise
+
+
+def _identify_captures(run: Run) -> None:
+    """A replay's capture files hashed here, once (a checkpoint stores their identities): periodic snapshots are
+    pickled in a child process, which would hash them again each time and keep the result to itself."""
+    if run.replay is not None:
+        identities = getattr(run.replay.market.source, "identities", None)
+        if callable(identities):
+            identities()
 
 
 def check_new_journal(spec: RunSpec, path: Path) -> None:
@@ -198,21 +239,26 @@ def create_journal(spec: RunSpec, path: Path, *, command: str, utc: str) -> tupl
 
 def start(spec: RunSpec, path: Path, *, command: str, utc: str, risk_listeners: Sequence[RiskListener] = (),
           config_sources: Mapping[str, str] | None = None, fault: Fault | None = None,
-          checkpoint_every: int = CHECKPOINT_EVERY) -> JournaledRun:
-    """A new journaled run at ``path`` (which must not hold a journal yet)."""
+          checkpoint_every: int = CHECKPOINT_EVERY, fill_listeners: Sequence[FillListener] = ()) -> JournaledRun:
+    """A new journaled run at ``path`` (which must not hold a journal yet); ``fill_listeners`` see every fill
+    of the run if it ends in this process (``JournaledRun.streams_fills``)."""
     check_new_journal(spec, path)
     relays = _relays(risk_listeners)
     # built before the file: every configuration error first, and a replay's captures are read once
     run = _fresh_run(spec, utc, relays, config_sources)
+    fills = _FillRelay(fill_listeners)
+    if fill_listeners:
+        run.loop.fill_listeners.append(fills)
+    _identify_captures(run)
     lock, conn = create_journal(spec, path, command=command, utc=utc)
     try:
-        writer = _writer(conn, [run], _externals(relays), fault, checkpoint_every)
+        writer = _writer(conn, [run], _externals(relays, fills), fault, checkpoint_every, apart=True)
         _attach(run, writer)
     except BaseException:
         conn.close()
         lock.release()
         raise
-    return JournaledRun(path, run, writer, conn, lock, 0)
+    return JournaledRun(path, run, writer, conn, lock, 0, streams_fills=bool(fill_listeners))
 
 
 def open_record(path: Path) -> RunRecord:
@@ -250,16 +296,19 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
         relays = _relays(risk_listeners)
         externals = _externals(relays)
         run_ref: list[Run] = []
-        writer = _writer(conn, run_ref, externals, fault, checkpoint_every, checkpoint)
+        writer = _writer(conn, run_ref, externals, fault, checkpoint_every, checkpoint, apart=True)
         if checkpoint is None:
             run = _attach(_fresh_run(spec_from_record(record), record.utc or "", relays, None), writer)
         else:
             run = cast(Run, load_snapshot(checkpoint.data, externals))
             if not isinstance(run, Run):
                 raise JournalError("checkpoint does not hold a run", source=str(path))
-            writer.fee_of = fee_function(run.fee_config)
+            _bind(writer, run)
+            listeners = run.loop.fill_listeners  # the first process's fills file: not this one's
+            listeners[:] = [listener for listener in listeners if listener is not externals[FILL_RELAY]]
             if run.replay is not None:  # the capture files: checked unchanged, reopened at the checkpoint
                 run.replay.market.reopen()
+        _identify_captures(run)
         run_ref.append(run)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM order_events WHERE seq > ?", (writer.events_seq,))
@@ -279,13 +328,14 @@ def changed_keys(record: RunRecord, given: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in given if k not in OUTPUT_KEYS and k in journaled and requested[k] != journaled[k])
 
 
-__all__ = ["CHECKPOINT_EVERY", "JournaledRun", "attach_writer", "changed_keys", "check_new_journal",
+__all__ = ["CHECKPOINT_EVERY", "JournaledRun", "attach_writer", "bind_writer", "changed_keys", "check_new_journal",
            "create_journal", "fee_function", "journal_externals", "locked_journal", "new_writer", "open_record",
            "relay_listeners", "resume", "spec_from_record", "spec_to_json", "start"]
 
 
 # the pieces a live session's journal (mmexec.run.live_journal) is built from
 attach_writer = _attach
+bind_writer = _bind
 journal_externals = _externals
 locked_journal = _locked
 new_writer = _writer

@@ -32,16 +32,16 @@ from mmexec.engine.models import FillEvent
 from mmexec.engine.ports import RiskListener
 from mmexec.journal.lock import JournalLock
 from mmexec.journal.order_store import JournaledOrderStore
-from mmexec.journal.reader import RunRecord, iter_fills, last_checkpoint, read_run
+from mmexec.journal.reader import RunRecord, iter_fill_events, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError
 from mmexec.journal.snapshot import load_snapshot
 from mmexec.journal.writer import Fault, JournalWriter
 from mmexec.run.builder import Run
 from mmexec.run.journaled import (
     attach_writer,
+    bind_writer,
     check_new_journal,
     create_journal,
-    fee_function,
     journal_externals,
     locked_journal,
     new_writer,
@@ -139,7 +139,7 @@ class LiveJournal:
         run = load_snapshot(self.checkpoint_data, self.externals)
         if not isinstance(run, Run) or run.replay is None:
             raise JournalError("checkpoint does not hold a live run", source=str(self.path))
-        self.writer.fee_of = fee_function(run.fee_config)
+        bind_writer(self.writer, run)
         self.run_ref.append(run)
         return run
 
@@ -155,7 +155,7 @@ class LiveJournal:
 
     def fills(self) -> Iterator[FillEvent]:
         """Every journaled fill, in order (what ``--fills-out`` writes for a journaled session)."""
-        return (journaled.fill for journaled in iter_fills(self.conn))
+        return iter_fill_events(self.conn)
 
     def finish(self, report: bytes) -> None:
         """The session stopped cleanly: last rows, a final checkpoint, the report, status ``complete``."""

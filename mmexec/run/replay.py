@@ -311,11 +311,7 @@ class ReplayDriver:
                 loop.add_instruments({symbol: market.instrument(symbol)})
             loop.quote(symbol, book.bid, book.ask)
         if loop.step_hooks or loop.journal_hooks:
-            now = loop.clock.now_ms()
-            for hook in loop.step_hooks:
-                hook(now)
-            for journal in loop.journal_hooks:
-                journal.on_step(now)
+            loop.after_step(loop.clock.now_ms())
 
     def _check_quotable(self) -> None:
         for symbol, book in self.market.books.items():
