@@ -22,6 +22,7 @@ import contextlib
 import copy
 import json
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -261,7 +262,24 @@ async def until(condition: Callable[[], bool]) -> None:
         await asyncio.sleep(0.002)
 
 
+_WALL_LAST_NS = 0
+
+
+def stepping_wall_ns(step_ns: int = 1_000_000) -> Callable[[], int]:
+    """The wall clock, but at least ``step_ns`` later at each call: a burst the server sends within one millisecond
+    is still received over several quoting steps (``quote_interval_ms`` 1), so no test depends on how fast the
+    machine delivers it (with the real clock a whole burst could fall within one step, and nothing was quoted).
+    One clock for the whole test process: a session resumed after another one continues after its stamps."""
+
+    def now_ns() -> int:
+        global _WALL_LAST_NS
+        _WALL_LAST_NS = max(time.time_ns(), _WALL_LAST_NS + step_ns)
+        return _WALL_LAST_NS
+
+    return now_ns
+
+
 def make_feed(server: BybitWsServer, symbols: tuple[str, ...] = ("XRPUSDT",), timer: ManualTimer | None = None,
               **config: Any) -> BybitPublicFeed:
     return BybitPublicFeed(FeedConfig(symbols=symbols, ws_url=server.url, **config), timer=timer or ManualTimer(),
-                           backoff=Backoff(initial_ms=0))
+                           wall_ns=stepping_wall_ns(), backoff=Backoff(initial_ms=0))
