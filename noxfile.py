@@ -110,7 +110,6 @@ COMPILED_TESTS = [
     "tests/test_journal_wiring.py",
     "tests/test_cli_shadow.py",
 ]
-_LIVE_STOP_TEST = "test_a_live_session_stops_with_no_resting_order_and_replays_to_the_same_report"
 _ASSERT_COMPILED = """
 import importlib, sys
 from importlib.machinery import EXTENSION_SUFFIXES
@@ -142,6 +141,4 @@ def compiled(session: nox.Session) -> None:
         session.chdir(work)
         session.run("python", "-c", _ASSERT_COMPILED, *modules)
         session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--engine=compiled", *COMPILED_TESTS,
-                    # a loopback live session on the wall clock: flaky under load in either build (the tests
-                    # session runs it); the replays of that file stay
-                    "--deselect", f"tests/test_stop_cancels_orders.py::{_LIVE_STOP_TEST}", *session.posargs)
+                    *session.posargs)
