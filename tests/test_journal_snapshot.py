@@ -12,7 +12,7 @@ import pytest
 
 from mmexec.canonical import dumps
 from mmexec.engine.models import Side
-from mmexec.journal.order_store import JournaledOrderStore
+from mmexec.journal.order_store import journaled_order_store
 from mmexec.journal.schema import JournalError, connect
 from mmexec.journal.snapshot import dump_snapshot, load_snapshot
 from mmexec.journal.writer import JournalWriter
@@ -82,7 +82,7 @@ def test_missing_external_is_refused() -> None:
 def test_journaled_order_store_answers_evicted_orders_from_the_journal(tmp_path: Path) -> None:
     conn = connect(tmp_path / "j.db")
     writer = JournalWriter(conn, snapshot=lambda: b"")
-    store = JournaledOrderStore(writer.lookup_order, retain_terminal=1)
+    store = journaled_order_store(writer.lookup_order, retain_terminal=1)
     from mmexec.engine.ports import OrderEvent
 
     def journal(kind: str, order) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ integer path is :meth:`InMemoryOrderStore.add_placed` and :meth:`InMemoryOrderSt
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -159,11 +159,14 @@ def _grid_of(value: Decimal) -> Decimal:
     return _ONE.scaleb(-precision_of(value))
 
 
-@mypyc_attr(allow_interpreted_subclasses=True)  # the journal's JournaledOrderStore
+@mypyc_attr(allow_interpreted_subclasses=True)  # unpickled without __init__ (journal checkpoints)
 class InMemoryOrderStore:
     """Holds orders by client id, with sequential ``CLI00000001`` ids and an index of active orders."""
 
-    def __init__(self, retain_terminal: int = 10_000, id_prefix: str = "CLI") -> None:
+    def __init__(self, retain_terminal: int = 10_000, id_prefix: str = "CLI",
+                 lookup: Callable[[str], StoredOrder | None] | None = None) -> None:
+        """``lookup``: where an order this store no longer holds is found (e.g. the journal: see
+        :func:`mmexec.journal.order_store.journaled_order_store`); ``None``: such an order is unknown."""
         if retain_terminal < 0:
             raise ValueError("retain_terminal must be >= 0")
         self._retain = retain_terminal
@@ -177,6 +180,7 @@ class InMemoryOrderStore:
         self._grids: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (tick, lot)
         self._position_lots: dict[str, int] = {}  # fills of orders on the symbol's registered grid
         self._position_other: dict[str, Decimal] = {}  # fills of orders on their own grid
+        self.lookup = lookup
 
     # ---------------------------------------------------------------- ids & creation
     def next_client_order_id(self) -> str:
@@ -338,10 +342,13 @@ class InMemoryOrderStore:
 
     # ---------------------------------------------------------------- queries
     def get(self, client_order_id: str) -> StoredOrder | None:
-        return self._live.get(client_order_id) or self._done.get(client_order_id)
+        order = self._live.get(client_order_id) or self._done.get(client_order_id)
+        if order is None and self.lookup is not None:
+            order = self.lookup(client_order_id)
+        return order
 
     def require(self, client_order_id: str) -> StoredOrder:
-        order = self._live.get(client_order_id) or self._done.get(client_order_id)
+        order = self.get(client_order_id)
         if order is None:
             raise UnknownOrder(client_order_id)
         return order

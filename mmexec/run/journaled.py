@@ -34,7 +34,7 @@ from mmexec.fees.calc import fill_fees, match_schedule
 from mmexec.fees.resolve import FeeConfig
 from mmexec.fees.schedule import FeeSchedule
 from mmexec.journal.lock import JournalLock
-from mmexec.journal.order_store import JournaledOrderStore
+from mmexec.journal.order_store import journaled_order_store
 from mmexec.journal.reader import Checkpoint, RunRecord, iter_fill_events, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError, check_existing, connect
 from mmexec.journal.snapshot import SnapshotProcess, dump_snapshot, load_snapshot
@@ -139,7 +139,7 @@ def _fresh_run(spec: RunSpec, utc: str, risk_listeners: Sequence[RiskListener],
                config_sources: Mapping[str, str] | None) -> Run:
     """A run from step 0 with the journal's order store, not attached to a journal yet (:func:`_attach`)."""
     return build_run(spec, utc=utc, risk_listeners=risk_listeners, config_sources=config_sources,
-                     order_store=JournaledOrderStore(_not_journaled_yet))
+                     order_store=journaled_order_store(_not_journaled_yet))
 
 
 def _bind(writer: JournalWriter, run: Run) -> None:
@@ -151,7 +151,7 @@ def _bind(writer: JournalWriter, run: Run) -> None:
 
 def _attach(run: Run, writer: JournalWriter) -> Run:
     """The run's order store looks orders up in ``writer``'s journal, and its loop feeds ``writer``."""
-    cast(JournaledOrderStore, run.order_store).lookup = writer.lookup_order
+    run.order_store.lookup = writer.lookup_order
     _bind(writer, run)
     run.loop.journal_hooks.append(writer)
     return run

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mmexec.engine.models import FillEvent
+from mmexec.engine.order_store import InMemoryOrderStore
 from mmexec.engine.ports import RiskListener
 from mmexec.journal.lock import JournalLock
-from mmexec.journal.order_store import JournaledOrderStore
+from mmexec.journal.order_store import journaled_order_store
 from mmexec.journal.reader import RunRecord, iter_fill_events, last_checkpoint, read_run
 from mmexec.journal.schema import JournalError
 from mmexec.journal.snapshot import load_snapshot
@@ -117,8 +118,8 @@ class LiveJournal:
                    checkpoint_every or LIVE_CHECKPOINT_EVERY, at.data if at is not None else None)
 
     # ---------------------------------------------------------------- the session's run
-    def order_store(self) -> JournaledOrderStore:
-        return JournaledOrderStore(self.writer.lookup_order)
+    def order_store(self) -> InMemoryOrderStore:
+        return journaled_order_store(self.writer.lookup_order)
 
     def attach(self, run: Run) -> None:
         """``run`` (built at the session's first event) journals into this journal."""
