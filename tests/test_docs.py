@@ -118,7 +118,8 @@ COMMANDS = ("shadow", "bybit-dryrun", "fees", "secrets save", "secrets show", "s
 FOREIGN = {"--host-resolver-rules", "--nworkers", "--nthreads", "--partial", "--snapshot-update", "--strict",
            "--workload", "--iteratons", "--market-replay-with---state",
            "--market-bybit-live-with---state", "--memory",
-           "--engine"}  # benchmark and peer tools' flags (--engine: the test suite's, tests/conftest.py)
+           "--engine", "--repeat", "--native"}  # benchmark and peer tools' flags (--engine: the test suite's,
+# tests/conftest.py; --repeat: the benchmarks'; --native: py-spy's)
 
 
 def test_every_flag_in_the_docs_is_a_flag_of_the_cli() -> None:
