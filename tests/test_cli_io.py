@@ -295,7 +295,10 @@ def test_report_and_fills_files_are_shareable(cli, tmp_path: Path) -> None:  # t
 # A run whose engine sends the signal to its own process after writing one fill: deterministic, no sleeps.
 SIGNALLED_RUN = textwrap.dedent(
     """
-    import os, sys
+    import os, signal, sys
+    # Ctrl-C as in a terminal: a job started in the background by a non-interactive shell (a CI script) inherits
+    # SIGINT ignored, and Python then keeps ignoring it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import mmexec.cli.run_impl as run_impl
     real = run_impl.run_session
 
