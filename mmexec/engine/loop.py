@@ -20,7 +20,7 @@ prints nothing and reads no clock but its :class:`VirtualClock`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import partial
 from types import MappingProxyType
@@ -45,6 +45,7 @@ from mmexec.engine.ports import (
     StepHook,
     SteppedMarket,
     TickFillListener,
+    TickJournalHook,
     TickVenue,
     Venue,
 )
@@ -88,6 +89,10 @@ class ExecutionLoop:
         self.tick_listeners: list[TickFillListener] = []
         self.journal_hooks: list[JournalHook] = []
         self._journal_amounts: dict[tuple[str, int], Decimal] = {}
+        # the journal hooks split by the integer extension (see _journal_split), for these hooks
+        self._journal_key: tuple[JournalHook, ...] = ()
+        self._journal_ticks: tuple[TickJournalHook, ...] = ()
+        self._journal_events: tuple[JournalHook, ...] = ()
         self.step_hooks: list[StepHook] = []
         self._hooks_due_ms = 0  # the earliest time a step hook asked to be called again (see after_step)
         self.risk_listeners: list[RiskListener] = []
@@ -272,19 +277,30 @@ class ExecutionLoop:
         if self.journal_hooks:
             self._journal("open", order, now)
 
+    def _journal_split(self) -> tuple[tuple[TickJournalHook, ...], tuple[JournalHook, ...]]:
+        """The journal hooks with the integer extension (:class:`TickJournalHook`: plain values for orders and fills
+        on their symbol's grid) and the others (events), worked out again only when the hooks change."""
+        hooks = tuple(self.journal_hooks)
+        if hooks != self._journal_key:
+            self._journal_key = hooks
+            self._journal_ticks = tuple(h for h in hooks if isinstance(h, TickJournalHook))
+            self._journal_events = tuple(h for h in hooks if not isinstance(h, TickJournalHook))
+        return self._journal_ticks, self._journal_events
+
     def _journal(self, kind: str, order: StoredOrder, now: int) -> None:
-        # A hook with the integer extension (TickJournalHook) gets an order on its symbol's grid as plain values;
-        # the others an OrderEvent, built once for all of them.
-        event: OrderEvent | None = None
-        for hook in self.journal_hooks:
-            on_ticks = getattr(hook, "on_order_ticks", None) if order.registered else None
-            if on_ticks is not None:
-                on_ticks(kind, order.client_order_id, order.order_id, order.symbol, order.side is _BUY, order.lots,
-                         order.ticks, order.state, now, order.message)
-                continue
-            if event is None:
-                event = self._order_event(kind, order, now)
-            hook.on_order_event(event)
+        # An order on its symbol's grid goes to the integer hooks as plain values; the other hooks (every hook,
+        # for an order off the grid) get an OrderEvent, built once for all of them.
+        ticks, event_hooks = self._journal_split()
+        if not order.registered:
+            event_hooks = tuple(self.journal_hooks)
+        else:
+            for hook in ticks:
+                hook.on_order_ticks(kind, order.client_order_id, order.order_id, order.symbol, order.side is _BUY,
+                                    order.lots, order.ticks, order.state, now, order.message)
+        if event_hooks:
+            event = self._order_event(kind, order, now)
+            for event_hook in event_hooks:
+                event_hook.on_order_event(event)
 
     def _order_event(self, kind: str, order: StoredOrder, now: int) -> OrderEvent:
         # An order's quantity and price as Decimals, memoised per (symbol, lots) / (symbol, ticks) for orders on
@@ -408,15 +424,8 @@ class ExecutionLoop:
         books = self._books
         tick_listeners = self.tick_listeners
         # journal hooks with the integer extension (TickJournalHook) take plain values; the others FillEvents
-        journal_ticks: list[Callable[..., object]] = []
-        journal_events: list[JournalHook] | tuple[()] = self.journal_hooks
-        if journal_events:
-            journal_ticks = [h.on_fill_ticks for h in journal_events if hasattr(h, "on_fill_ticks")]
-            if journal_ticks:
-                journal_events = () if len(journal_ticks) == len(journal_events) else [
-                    h for h in journal_events if not hasattr(h, "on_fill_ticks")]
-        fill_listeners = self.fill_listeners
-        events = bool(fill_listeners or journal_events)
+        journal_ticks, journal_events = self._journal_split() if self.journal_hooks else ((), ())
+        events = bool(self.fill_listeners or journal_events)
         for coid, lots, ticks, timestamp_ms, is_maker, fill_id in venue.stream_fill_ticks():
             order = store.get(coid)
             if order is None:
@@ -437,21 +446,19 @@ class ExecutionLoop:
                 listener.on_ticks(symbol, buy, lots, ticks, is_maker, timestamp_ms)
             if events:
                 book = books[symbol]
-                fill = FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot, ticks * book.tick,
-                                 timestamp_ms, is_maker, fill_id)
-                for fill_listener in fill_listeners:
-                    fill_listener(fill)
-                for journal in journal_events:
-                    journal.on_fill(fill)
-            for on_fill_ticks in journal_ticks:
-                on_fill_ticks(coid, order.order_id or "", symbol, buy, lots, ticks, timestamp_ms, is_maker, fill_id)
+                self._fill_event(FillEvent(coid, order.order_id or "", symbol, order.side, lots * book.lot,
+                                           ticks * book.tick, timestamp_ms, is_maker, fill_id), journal_events)
+            for journal in journal_ticks:
+                journal.on_fill_ticks(coid, order.order_id or "", symbol, buy, lots, ticks, timestamp_ms, is_maker,
+                                      fill_id)
             count += 1
         return count
 
-    def _fill_event(self, fill: FillEvent) -> None:
+    def _fill_event(self, fill: FillEvent, journal_hooks: Sequence[JournalHook] | None = None) -> None:
+        """``fill`` to the fill listeners, then to ``journal_hooks`` (default: every journal hook)."""
         for listener in self.fill_listeners:
             listener(fill)
-        for hook in self.journal_hooks:
+        for hook in self.journal_hooks if journal_hooks is None else journal_hooks:
             hook.on_fill(fill)
 
     # ---------------------------------------------------------------- edge / freeze

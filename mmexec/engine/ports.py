@@ -152,8 +152,9 @@ class TickJournalHook(JournalHook, Protocol):
     The loop calls ``on_order_ticks`` instead of ``on_order_event`` for an order on its symbol's registered
     grid (``lots`` and ``ticks`` of the grid the loop registered, see :meth:`ExecutionLoop.add_instruments`), and
     ``on_fill_ticks`` instead of ``on_fill`` for a fill from a :class:`TickVenue`; everything else still arrives
-    as an :class:`OrderEvent` / ``FillEvent``. The loop looks the methods up by name on each hook (duck-typed:
-    a hook without them keeps getting events). ``state`` is the order's state after the event.
+    as an :class:`OrderEvent` / ``FillEvent``. A hook is taken for one when it has both methods (``isinstance``
+    of this runtime-checkable protocol); a hook without them keeps getting events. ``state`` is the order's state
+    after the event.
     """
 
     def on_order_ticks(self, kind: str, client_order_id: str, order_id: str | None, symbol: str, is_buy: bool,
