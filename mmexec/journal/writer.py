@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -238,24 +238,35 @@ class JournalWriter:
             _INSERT_FILLS(conn, self._fills)
             self._fills.clear()
 
-    def _commit(self) -> None:
-        self._conn.execute("COMMIT")
-        self.commits += 1
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` around the block; rolled back if it raises."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+            self.commits += 1
+        except BaseException:
+            self._rollback()
+            raise
 
     def flush(self) -> None:
         """Write the pending events in one transaction."""
         if not self._events and not self._fills:
             return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self._write_pending()
             self.batches += 1
             if self._fault is not None:
                 self._fault("commit", self.batches)
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
+
+    def drop_uncovered_rows(self) -> None:
+        """Delete the rows after the sequence numbers this writer continues from (its checkpoint's): a resumed
+        run writes them again, identically."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM order_events WHERE seq > ?", (self.events_seq,))
+            conn.execute("DELETE FROM fills WHERE seq > ?", (self.fills_seq,))
 
     def checkpoint(self, *, report: bytes | None = None) -> None:
         """Pending events, a snapshot of the run and (with ``report``) the run's completion, atomically (after
@@ -278,9 +289,7 @@ class JournalWriter:
 
     def _write_checkpoint(self, data: bytes, step: int, events_seq: int, fills_seq: int,
                           report: bytes | None = None) -> None:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             self._write_pending()
             conn.execute("INSERT INTO checkpoints (step, events_seq, fills_seq, data) VALUES (?, ?, ?, ?)",
                          (step, events_seq, fills_seq, data))
@@ -291,10 +300,6 @@ class JournalWriter:
             self.checkpoints += 1
             if self._fault is not None:
                 self._fault("checkpoint", self.checkpoints)
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
 
     def finish(self, report: bytes) -> None:
         """The end of the run: last events, a final checkpoint, the report, status ``complete``."""

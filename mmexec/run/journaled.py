@@ -310,10 +310,7 @@ def resume(path: Path, *, risk_listeners: Sequence[RiskListener] = (), fault: Fa
                 run.replay.market.reopen()
         _identify_captures(run)
         run_ref.append(run)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("DELETE FROM order_events WHERE seq > ?", (writer.events_seq,))
-        conn.execute("DELETE FROM fills WHERE seq > ?", (writer.fills_seq,))
-        conn.execute("COMMIT")
+        writer.drop_uncovered_rows()
     except BaseException:
         conn.close()
         lock.release()

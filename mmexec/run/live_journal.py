@@ -93,10 +93,7 @@ class LiveJournal:
             record = read_run(conn, str(path))  # under the lock: no other writer changed it since
             checkpoint = last_checkpoint(conn)
             journal = cls._open(path, lock, conn, risk_listeners, fault, checkpoint_every, checkpoint)
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("DELETE FROM order_events WHERE seq > ?", (journal.writer.events_seq,))
-            conn.execute("DELETE FROM fills WHERE seq > ?", (journal.writer.fills_seq,))
-            conn.execute("COMMIT")
+            journal.writer.drop_uncovered_rows()
         except BaseException:
             conn.close()
             lock.release()
