@@ -45,13 +45,6 @@ def order_words(hasher: Any, client_order_id: str) -> tuple[int, int, int, int]:
 
 
 def order_uniforms(seed: int, client_order_id: str) -> tuple[float, float, float, float]:
-    """Four independent uniforms in [0, 1) from blake2b(seed-keyed, client order id)."""
-    hasher = _keyed(seed).copy()
-    hasher.update(client_order_id.encode("utf-8"))
-    n = int.from_bytes(hasher.digest(), "big")
-    return (
-        (n >> 96) * _SCALE,
-        ((n >> 64) & 0xFFFFFFFF) * _SCALE,
-        ((n >> 32) & 0xFFFFFFFF) * _SCALE,
-        (n & 0xFFFFFFFF) * _SCALE,
-    )
+    """Four independent uniforms in [0, 1) from blake2b(seed-keyed, client order id): :func:`order_words` / 2**32."""
+    a, b, c, d = order_words(_keyed(seed), client_order_id)
+    return a * _SCALE, b * _SCALE, c * _SCALE, d * _SCALE
